@@ -1,0 +1,37 @@
+"""Locations (offices, branches) of a multi-location business."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from leadloop_bot.errors import ValidationFailed
+from leadloop_bot.text import clean_line
+from storage import locations as location_queries
+from storage.audit import add_event
+from storage.models import Location
+
+
+async def add_location(
+    *, session: AsyncSession, workspace_id: str, actor_id: str, name: str, alert_channel_id: str | None
+) -> Location:
+    """Stage a new location; names are unique per workspace, ignoring case."""
+    clean = clean_line(name, field="name", label="Location name", max_length=80, required=True)
+    assert clean is not None
+    key = clean.casefold()
+    if await location_queries.get_location_by_name(session=session, workspace_id=workspace_id, name_key=key):
+        raise ValidationFailed({"name": f"A location called “{clean}” already exists."})
+    location = Location(workspace_id=workspace_id, name=clean, name_key=key, alert_channel_id=alert_channel_id)
+    try:
+        async with session.begin_nested():
+            session.add(location)
+    except IntegrityError as exc:
+        raise ValidationFailed({"name": f"A location called “{clean}” already exists."}) from exc
+    add_event(
+        session=session,
+        workspace_id=workspace_id,
+        actor=actor_id,
+        action="location.added",
+        details={"location_id": location.id, "name": clean, "alert_channel_id": alert_channel_id},
+    )
+    return location

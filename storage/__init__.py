@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the engine and sessions, queries, Alembic migrations. Imports nothing of the app."""

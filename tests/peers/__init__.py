@@ -1,0 +1,1 @@
+"""Real test peers: a local OpenID Connect provider and a throwaway PostgreSQL server."""
