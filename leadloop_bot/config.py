@@ -39,6 +39,7 @@ class Settings(BaseSettings):
 
     environment: Environment = Field(default=Environment.LOCAL, alias="LEADLOOP_ENV")
     database_url: str = Field(default="sqlite:///./leadloop.db", alias="DATABASE_URL")
+    host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=3000, alias="PORT")
     public_url_setting: str | None = Field(default=None, alias="PUBLIC_URL")
     data_dir: Path = Field(default=Path(".leadloop"), alias="LEADLOOP_DATA_DIR")
@@ -104,10 +105,6 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         """Browsers only send `Secure` cookies over https, so loopback http development can't use them."""
         return self.public_url.startswith("https://")
-
-    @property
-    def slack_configured(self) -> bool:
-        return bool(self.slack_signing_secret and self.slack_bot_token)
 
     @cached_property
     def admin_ids(self) -> frozenset[str]:

@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+
+import leadloop_bot.authlib_compat  # noqa: F401  (before authlib's httpx integration)
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from sqlmodel.ext.asyncio.session import AsyncSession

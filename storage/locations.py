@@ -23,3 +23,8 @@ async def get_location(*, session: AsyncSession, workspace_id: str, location_id:
 async def get_location_by_name(*, session: AsyncSession, workspace_id: str, name_key: str) -> Location | None:
     statement = select(Location).where(Location.workspace_id == workspace_id, Location.name_key == name_key)
     return (await session.exec(statement)).first()
+
+
+async def location_names(*, session: AsyncSession, workspace_id: str) -> dict[str, str]:
+    """Location id → name, for rendering lists."""
+    return {location.id: location.name for location in await list_locations(session=session, workspace_id=workspace_id)}

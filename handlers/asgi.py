@@ -1,0 +1,85 @@
+"""The one ASGI app: Slack at /slack/events, the connect pages at /oauth/*, health at /healthz."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import text
+
+from handlers.slack import build_bolt_app
+from handlers.web.connect import build_router
+from handlers.web.security import SecurityHeaders
+from leadloop_bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+SLACK_NOT_CONFIGURED = (
+    "Slack isn't configured: create the app from manifest.yml, then set SLACK_BOT_TOKEN and "
+    "SLACK_SIGNING_SECRET (and SLACK_APP_TOKEN for Socket Mode). See the README."
+)
+
+
+def create_app(services: Services) -> FastAPI:
+    settings = services.settings
+    bolt = build_bolt_app(services) if settings.slack_bot_token else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        socket_mode = await _start_socket_mode(bolt, services)
+        try:
+            yield
+        finally:
+            if socket_mode is not None:
+                await socket_mode.close_async()
+            await services.close()
+
+    app = FastAPI(title="LeadLoop Bot", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
+    app.include_router(build_router(services, bolt.client if bolt else None))
+
+    slack_handler = AsyncSlackRequestHandler(bolt) if bolt and settings.slack_signing_secret else None
+
+    @app.post("/slack/events")
+    async def slack_events(request: Request) -> Response:
+        if slack_handler is None:
+            return PlainTextResponse(SLACK_NOT_CONFIGURED, status_code=503)
+        return await slack_handler.handle(request)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        try:
+            async with services.db.session() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        except Exception:  # noqa: BLE001 - a health probe reports any database failure as unhealthy
+            logger.exception("health check: database unreachable")
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        return JSONResponse({"ok": True, "database": "ok", "slack": bolt is not None})
+
+    return app
+
+
+async def _start_socket_mode(bolt: AsyncApp | None, services: Services) -> AsyncSocketModeHandler | None:
+    """With SLACK_APP_TOKEN, also take Slack traffic over Socket Mode, so development needs no public URL."""
+    token = services.settings.slack_app_token
+    if bolt is None or token is None:
+        return None
+    handler = AsyncSocketModeHandler(bolt, token.get_secret_value())
+    try:
+        await handler.connect_async()
+    except (SlackApiError, OSError) as exc:
+        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        logger.error("Socket Mode could not connect (%s); HTTP mode still works", reason)
+        return None
+    logger.info("connected to Slack over Socket Mode")
+    return handler

@@ -1,0 +1,34 @@
+"""The Slack door: a bolt AsyncApp with every listener registered."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack import actions, add_email, commands, home, middleware
+from leadloop_bot.services import Services
+
+
+def slack_client(services: Services) -> AsyncWebClient:
+    """The Web API client; bolt copies its base URL and retry handlers into each request's client."""
+    settings = services.settings
+    assert settings.slack_bot_token is not None
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def build_bolt_app(services: Services) -> AsyncApp:
+    settings = services.settings
+    assert settings.slack_signing_secret is not None
+    app = AsyncApp(
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        client=slack_client(services),
+        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
+    )
+    for module in (middleware, commands, add_email, actions, home):
+        module.register(app, services)
+    return app

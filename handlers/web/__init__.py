@@ -1,0 +1,1 @@
+"""The browser door: the connect-link pages and the OAuth callbacks (later, the admin plugin)."""

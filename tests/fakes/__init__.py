@@ -1,0 +1,1 @@
+"""Local fakes of the services LeadLoop Bot talks to, for tests."""

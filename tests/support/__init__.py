@@ -1,0 +1,1 @@
+"""Test scaffolding: the running stack (app + peers) and Slack-shaped requests into it."""
