@@ -50,7 +50,11 @@ class ConnectError(LeadLoopError):
 
 
 class LinkRejected(ConnectError):
-    status_code = 410
+    """410 Gone for a link that was good once (used, expired); 400 for one that never was."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(reason, message)
+        self.status_code = 400 if reason == "link_invalid" else 410
 
 
 class StateRejected(ConnectError):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -103,7 +105,17 @@ def add_address(
     )
     assert errors_of(response) == {}
     dm = dm_to(stack, assignee, email)[0]
-    return AddedAddress(email=email, row=rows.one(OutboundAddress, email=email.lower()), dm=dm)
+    return AddedAddress(email=email.lower(), row=stored_with_dm(rows, email.lower()), dm=dm)
+
+
+def stored_with_dm(rows: Rows, email: str, timeout: float = 5.0) -> OutboundAddress:
+    """The address row once the bot has recorded where its DM went (it does so just after posting)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = rows.one(OutboundAddress, email=email)
+        if row.dm_message_ts or time.monotonic() > deadline:
+            return row
+        time.sleep(0.02)
 
 
 @dataclass
@@ -147,4 +159,4 @@ def with_query(url: str, **changes: str | None) -> str:
 def page_text(response: httpx.Response) -> str:
     """The visible words of an HTML page, whitespace folded."""
     text = re.sub(r"<[^>]+>", " ", response.text)
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()

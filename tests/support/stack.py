@@ -46,6 +46,7 @@ class Stack:
     slack: FakeSlack = field(init=False)
     providers: dict[str, OidcProvider] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    issued_secrets: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
