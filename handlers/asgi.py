@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,12 +37,15 @@ def create_app(services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        socket_mode = await _start_socket_mode(bolt, services)
+        socket_mode = None
+        if bolt is not None and settings.slack_app_token is not None:
+            socket_mode = SocketMode(bolt, settings.slack_app_token.get_secret_value())
+            socket_mode.start()
         try:
             yield
         finally:
             if socket_mode is not None:
-                await socket_mode.close_async()
+                await socket_mode.stop()
             await services.close()
 
     app = FastAPI(title="LeadLoop Bot", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -54,6 +59,9 @@ def create_app(services: Services) -> FastAPI:
     async def slack_events(request: Request) -> Response:
         if slack_handler is None:
             return PlainTextResponse(SLACK_NOT_CONFIGURED, status_code=503)
+        if not _plausible_timestamp(request.headers.get("x-slack-request-timestamp")):
+            # bolt's verifier calls int() on it and would answer a garbage header with a 500.
+            return PlainTextResponse("invalid request", status_code=401)
         return await slack_handler.handle(request)
 
     @app.get("/healthz")
@@ -69,17 +77,33 @@ def create_app(services: Services) -> FastAPI:
     return app
 
 
-async def _start_socket_mode(bolt: AsyncApp | None, services: Services) -> AsyncSocketModeHandler | None:
-    """With SLACK_APP_TOKEN, also take Slack traffic over Socket Mode, so development needs no public URL."""
-    token = services.settings.slack_app_token
-    if bolt is None or token is None:
-        return None
-    handler = AsyncSocketModeHandler(bolt, token.get_secret_value())
-    try:
-        await handler.connect_async()
-    except (SlackApiError, OSError) as exc:
-        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        logger.error("Socket Mode could not connect (%s); HTTP mode still works", reason)
-        return None
-    logger.info("connected to Slack over Socket Mode")
-    return handler
+def _plausible_timestamp(value: str | None) -> bool:
+    """Slack sends Unix seconds; anything else can't carry a valid signature."""
+    return value is not None and 0 < len(value) <= 12 and value.isascii() and value.isdigit()
+
+
+class SocketMode:
+    """Socket Mode in the background: it retries until Slack answers, and must never hold up HTTP start-up."""
+
+    def __init__(self, bolt: AsyncApp, app_token: str) -> None:
+        self._handler = AsyncSocketModeHandler(bolt, app_token)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._connect(), name="slack-socket-mode")
+
+    async def _connect(self) -> None:
+        try:
+            await self._handler.connect_async()
+        except (SlackApiError, OSError) as exc:
+            reason = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+            logger.error("Socket Mode could not connect (%s); HTTP mode still works", reason)
+            return
+        logger.info("connected to Slack over Socket Mode")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._handler.close_async()

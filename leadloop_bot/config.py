@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from leadloop_bot.crypto import Keyring
+
 
 class Environment(StrEnum):
     LOCAL = "local"
@@ -80,6 +82,14 @@ class Settings(BaseSettings):
     @classmethod
     def _api_url_ends_with_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _keys_are_fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        """A malformed key must stop start-up, not surface later as credentials nobody can read."""
+        if value is not None:
+            Keyring.parse(value.get_secret_value())
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -134,6 +134,7 @@ class ConnectFlow:
                     login_hint=resolved.address.email,
                     **provider.extra_authorize_params,
                 )
+        logger.info("connect attempt %s started for address %s at %s", attempt.id, attempt.address_id, provider.key)
         return BegunAttempt(authorization_url=url, browser_secret=browser_secret)
 
     async def finish(self, *, provider_key: str, params: Mapping[str, str], browser_secret: str | None) -> Connected:
@@ -194,6 +195,7 @@ class ConnectFlow:
         if not code:
             raise ProviderRefused("code_missing", "The sign-in response is incomplete; nothing was connected.")
         verifier = self._keyring.decrypt(attempt.code_verifier_ciphertext, bound_to=attempt.id)["verifier"]
+        logger.debug("exchanging the authorization code for attempt %s", attempt.id)
         token = await self._exchange(provider, document, code=code, verifier=verifier)
         claims = await verify_id_token(
             metadata=self._metadata,
@@ -215,6 +217,7 @@ class ConnectFlow:
                 raise IdentityMismatch(signed_in_as=_describe(signed_in_as, claims), expected=address.email)
             _require_scopes(provider, token)
             await self._store_credential(session, address, provider, token, subject=str(claims["sub"]))
+        logger.info("address %s connected through %s (attempt %s)", address.id, provider.key, attempt.id)
         return Connected(address=address, signed_in_as=signed_in_as)
 
     async def _exchange(self, provider: Provider, document: dict[str, Any], *, code: str, verifier: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,13 +23,20 @@ def slack_client(services: Services) -> AsyncWebClient:
     )
 
 
+def _framework_logger() -> logging.Logger:
+    """bolt logs whole response bodies at DEBUG; keep its framework logger at WARNING or above (STYLE.md)."""
+    framework = logging.getLogger("slack_bolt.AsyncApp")
+    framework.setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
+    return framework
+
+
 def build_bolt_app(services: Services) -> AsyncApp:
     settings = services.settings
-    assert settings.slack_signing_secret is not None
     app = AsyncApp(
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None,
+        request_verification_enabled=settings.slack_signing_secret is not None,
         client=slack_client(services),
-        token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
+        logger=_framework_logger(),
     )
     for module in (middleware, commands, add_email, actions, home):
         module.register(app, services)

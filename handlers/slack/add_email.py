@@ -49,6 +49,7 @@ def register(app: Any, services: Services) -> None:
             await ack(response_action="errors", errors=failure.errors)
             return
         await ack()
+        logger.info("address %s added by %s; asking %s to connect it", address.id, actor, address.assigned_user_id)
         problem = await send_connect_dm(client, services, address, services.signer.url_for(link))
         await confirm(client, actor, _origin_channel(body["view"]), address, problem)
 

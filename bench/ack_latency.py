@@ -1,0 +1,353 @@
+"""How fast `/leadloop add-email` is acked, and how fast its modal opens, under a burst of concurrent commands.
+
+For each target (a bare bolt app from bench.bare_app as the baseline, then the real `python bot.py` on
+SQLite and on PostgreSQL, started exactly as the tests start it, with LOG_LEVEL=INFO):
+
+* warm up with a few sequential commands, then fire CONCURRENCY signed slash commands at once over one
+  httpx.AsyncClient;
+* ack latency: send time → the HTTP 200 from /slack/events;
+* views.open latency: send time → the `views.open` call for that request's trigger_id reaching the fake
+  Slack Web API (FakeSlack stamps calls with time.time(), so send times use time.time() too).
+
+Every request must get HTTP 200 and open its modal without error; failures are counted and shown.
+The target is "p99 ack under 300 ms and within 1.5x the bare app", judged against the bare app
+measured in the same run. The report always exits 0 unless the benchmark itself crashes.
+
+    .venv/bin/python -m bench.ack_latency [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import httpx
+
+from tests.fakes.slack_api import Call, FakeSlack
+from tests.peers.postgres import PostgresServer
+from tests.support.slack_requests import SlackRequests, sign
+from tests.support.stack import ADMIN_ID, BOT_TOKEN, ROOT, SIGNING_SECRET, TEAM_ID, Stack, free_port
+
+CONCURRENCY = 200
+WARMUP = 10
+HTTP_TIMEOUT_SECONDS = 30.0
+VIEWS_OPEN_TIMEOUT_SECONDS = 30.0
+START_TIMEOUT_SECONDS = 30.0
+POLL_SECONDS = 0.05
+ACK_P99_LIMIT_MS = 300.0
+RATIO_LIMIT = 1.5
+BASELINE = "bare"
+
+
+class InfoStack(Stack):
+    """The tests' Stack, logging at INFO: DEBUG logging would be part of what is measured."""
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        return super().env(**{"LOG_LEVEL": "INFO", **overrides})
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str
+    slack: FakeSlack
+    log_path: Path
+
+    def requests(self) -> SlackRequests:
+        return SlackRequests(app_url=self.url, signing_secret=SIGNING_SECRET, team_id=TEAM_ID, slack=self.slack)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One command as the client saw it."""
+
+    trigger_id: str
+    at: float
+    ack_ms: float | None  # None unless HTTP 200
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """ack_ms is None without an HTTP 200, views_open_ms without a successful views.open."""
+
+    ack_ms: float | None
+    views_open_ms: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    p50: float
+    p99: float
+    max: float
+
+
+@dataclass(frozen=True)
+class Result:
+    target: str
+    sent: int
+    errors: int
+    error_kinds: dict[str, int]
+    warmup_errors: int
+    ack: Stats | None
+    views_open: Stats | None
+
+
+# Targets
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become healthy:\n{log_path.read_text()[-3000:]}")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def bare_target(workdir: Path) -> Iterator[Target]:
+    """bench.bare_app in a subprocess, against its own FakeSlack."""
+    slack = FakeSlack(bot_token=BOT_TOKEN, team_id=TEAM_ID).start()
+    try:
+        port = free_port()
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_API_URL": slack.base_url,
+            "PORT": str(port),
+        }
+        log_path = workdir / "bare.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bench.bare_app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_healthy(url, process, log_path)
+            yield Target(BASELINE, url, slack, log_path)
+        finally:
+            stop_process(process)
+    finally:
+        slack.stop()
+
+
+@contextmanager
+def app_target(backend: str, database_url: str, workdir: Path) -> Iterator[Target]:
+    """`python bot.py` as the tests run it, with the admin who types the command registered in the fake."""
+    stack = InfoStack(name=backend, database_url=database_url, log_path=workdir / f"app-{backend}.log")
+    try:
+        stack.start()
+        stack.slack.add_user(ADMIN_ID, team_id=TEAM_ID, name="ada", real_name="Ada Admin", is_admin=True)
+        yield Target(f"app-{backend}", stack.url, stack.slack, stack.log_path)
+    finally:
+        stack.stop()
+
+
+# Measuring
+
+
+async def send(client: httpx.AsyncClient, target: Target, body: bytes) -> Sent:
+    trigger_id = parse_qs(body.decode())["trigger_id"][0]
+    stamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": sign(SIGNING_SECRET, stamp, body),
+    }
+    at = time.time()
+    try:
+        response = await client.post(f"{target.url}/slack/events", content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return Sent(trigger_id, at, None, type(exc).__name__)
+    if response.status_code != 200:
+        return Sent(trigger_id, at, None, f"HTTP {response.status_code}")
+    return Sent(trigger_id, at, (time.time() - at) * 1000, None)
+
+
+async def views_open_calls(slack: FakeSlack, triggers: set[str]) -> dict[str, Call]:
+    """The views.open call per trigger_id, polled until all arrived or the timeout passed."""
+    deadline = time.monotonic() + VIEWS_OPEN_TIMEOUT_SECONDS
+    while True:
+        found = {c.params["trigger_id"]: c for c in slack.calls("views.open") if c.params.get("trigger_id") in triggers}
+        if len(found) == len(triggers) or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def sample(sent: Sent, call: Call | None) -> Sample:
+    if call is None:
+        return Sample(sent.ack_ms, None, sent.error or "views.open never arrived")
+    if call.error:
+        return Sample(sent.ack_ms, None, sent.error or f"views.open: {call.error}")
+    return Sample(sent.ack_ms, (call.at - sent.at) * 1000, sent.error)
+
+
+async def burst(client: httpx.AsyncClient, target: Target, n: int) -> list[Sample]:
+    """n commands sent at once; each body carries a fresh trigger_id minted by the fake."""
+    requests = target.requests()
+    bodies = [requests.command_body("add-email", user_id=ADMIN_ID) for _ in range(n)]
+    sent = await asyncio.gather(*(send(client, target, body) for body in bodies))
+    calls = await views_open_calls(target.slack, {s.trigger_id for s in sent})
+    return [sample(s, calls.get(s.trigger_id)) for s in sent]
+
+
+async def measure(target: Target) -> Result:
+    limits = httpx.Limits(max_connections=CONCURRENCY + 10, max_keepalive_connections=CONCURRENCY + 10)
+    async with httpx.AsyncClient(limits=limits, timeout=HTTP_TIMEOUT_SECONDS) as client:
+        warmup = [s for _ in range(WARMUP) for s in await burst(client, target, 1)]
+        samples = await burst(client, target, CONCURRENCY)
+    return summarize(target.name, samples, warmup_errors=sum(s.error is not None for s in warmup))
+
+
+# Reporting
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending sequence."""
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def stats(values: Sequence[float | None]) -> Stats | None:
+    ordered = sorted(v for v in values if v is not None)
+    if not ordered:
+        return None
+    return Stats(p50=percentile(ordered, 0.50), p99=percentile(ordered, 0.99), max=ordered[-1])
+
+
+def summarize(name: str, samples: list[Sample], *, warmup_errors: int) -> Result:
+    kinds: dict[str, int] = {}
+    for s in samples:
+        if s.error is not None:
+            kinds[s.error] = kinds.get(s.error, 0) + 1
+    return Result(
+        target=name,
+        sent=len(samples),
+        errors=sum(kinds.values()),
+        error_kinds=kinds,
+        warmup_errors=warmup_errors,
+        ack=stats([s.ack_ms for s in samples]),
+        views_open=stats([s.views_open_ms for s in samples]),
+    )
+
+
+def ratio(result: Result, baseline: Result | None, part: str) -> float | None:
+    mine, base = getattr(result, part), getattr(baseline, part) if baseline else None
+    return mine.p99 / base.p99 if mine and base and base.p99 > 0 else None
+
+
+def verdict(result: Result, baseline: Result | None) -> str:
+    if result.target == BASELINE:
+        return "baseline"
+    ack_ratio = ratio(result, baseline, "ack")
+    reasons = []
+    if result.errors:
+        reasons.append(f"{result.errors} errors")
+    if result.ack is None or result.ack.p99 >= ACK_P99_LIMIT_MS:
+        reasons.append(f"p99 ack >= {ACK_P99_LIMIT_MS:.0f} ms")
+    if ack_ratio is None or ack_ratio > RATIO_LIMIT:
+        reasons.append(f"p99 ack > {RATIO_LIMIT}x bare")
+    return "PASS" if not reasons else "FAIL (" + ", ".join(reasons) + ")"
+
+
+def figures(results: list[Result], cpus: int | None) -> dict[str, object]:
+    """What --json writes: every result with its ratios to the bare app and its verdict."""
+    baseline = next((r for r in results if r.target == BASELINE), None)
+    rows = [
+        asdict(r) | {
+            "ack_p99_ratio": ratio(r, baseline, "ack"),
+            "views_open_p99_ratio": ratio(r, baseline, "views_open"),
+            "verdict": verdict(r, baseline),
+        }
+        for r in results
+    ]  # fmt: skip
+    return {"cpu_count": cpus, "concurrency": CONCURRENCY, "warmup": WARMUP, "results": rows}
+
+
+def cells(stat: Stats | None) -> list[str]:
+    return [f"{v:.1f}" for v in (stat.p50, stat.p99, stat.max)] if stat else ["-", "-", "-"]
+
+
+def render(results: list[Result]) -> str:
+    baseline = next((r for r in results if r.target == BASELINE), None)
+    header = ["target", "n ok/sent", "ack p50", "ack p99", "ack max", "v.open p50", "v.open p99", "v.open max",
+              "ack p99/bare", "v.open p99/bare", "verdict"]  # fmt: skip
+    rows = [header]
+    for r in results:
+        ratios = [ratio(r, baseline, part) for part in ("ack", "views_open")]
+        rows.append([
+            r.target, f"{r.sent - r.errors}/{r.sent}", *cells(r.ack), *cells(r.views_open),
+            *(f"{x:.2f}x" if x is not None else "-" for x in ratios), verdict(r, baseline),
+        ])  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows]
+    for r in results:
+        for kind, count in r.error_kinds.items():
+            lines.append(f"  {r.target}: {count} x {kind}")
+        if r.warmup_errors:
+            lines.append(f"  {r.target}: {r.warmup_errors} of {WARMUP} warm-up commands failed")
+    return "\n".join(lines)
+
+
+# Running
+
+
+def run_all(workdir: Path) -> list[Result]:
+    results = []
+    with bare_target(workdir) as target:
+        results.append(asyncio.run(measure(target)))
+    with app_target("sqlite", f"sqlite:///{workdir / 'leadloop.db'}", workdir) as target:
+        results.append(asyncio.run(measure(target)))
+    with PostgresServer() as postgres:
+        postgres.create_database("leadloop")
+        with app_target("postgresql", postgres.url("leadloop"), workdir) as target:
+            results.append(asyncio.run(measure(target)))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="leadloop-bench-"))
+    results = run_all(workdir)
+    cpus = os.cpu_count()
+    print(f"/leadloop add-email: {CONCURRENCY} concurrent commands per target after {WARMUP} warm-up; "
+          f"latencies in ms; cpu_count={cpus}; target: p99 ack < {ACK_P99_LIMIT_MS:.0f} ms and <= {RATIO_LIMIT}x bare")  # fmt: skip
+    print(render(results))
+    print(f"logs: {workdir}")
+    if args.json:
+        args.json.write_text(json.dumps(figures(results, cpus), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
