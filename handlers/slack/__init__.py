@@ -12,6 +12,10 @@ from handlers.slack import actions, add_email, commands, home, middleware
 from leadloop_bot.services import Services
 
 
+# Every module that registers listeners; the manifest test walks the same list.
+LISTENER_MODULES = (middleware, commands, add_email, actions, home)
+
+
 def slack_client(services: Services) -> AsyncWebClient:
     """The Web API client; bolt copies its base URL and retry handlers into each request's client."""
     settings = services.settings
@@ -38,6 +42,6 @@ def build_bolt_app(services: Services) -> AsyncApp:
         client=slack_client(services),
         logger=_framework_logger(),
     )
-    for module in (middleware, commands, add_email, actions, home):
+    for module in LISTENER_MODULES:
         module.register(app, services)
     return app
