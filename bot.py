@@ -1,7 +1,7 @@
 """LeadLoop Bot's entry point.
 
-    python bot.py            migrate the database, then serve HTTP on PORT (and Socket Mode with SLACK_APP_TOKEN)
-    python bot.py migrate    only migrate the database
+python bot.py            migrate the database, then serve HTTP on PORT (and Socket Mode with SLACK_APP_TOKEN)
+python bot.py migrate    only migrate the database
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ def describe_setup(settings: Settings) -> None:
         logger.warning("SLACK_SIGNING_SECRET is not set: /slack/events refuses requests (Socket Mode still works).")
     missing = [provider.label for key, provider in PROVIDERS.items() if not settings.provider(key).configured]
     if missing:
-        logger.warning("Mail providers not configured (set <PROVIDER>_CLIENT_ID and _CLIENT_SECRET): %s", ", ".join(missing))
+        logger.warning(
+            "Mail providers not configured (set <PROVIDER>_CLIENT_ID and _CLIENT_SECRET): %s", ", ".join(missing)
+        )
 
 
 def main(argv: list[str]) -> int:

@@ -47,7 +47,9 @@ def canonical_email(raw: str | None) -> str:
     if len(text) > 254:
         raise ValidationFailed({"email": "That address is too long (254 characters at most)."})
     if not text.isascii():
-        raise ValidationFailed({"email": "Use the plain (ASCII) form of the address; look-alike characters aren't allowed."})
+        raise ValidationFailed(
+            {"email": "Use the plain (ASCII) form of the address; look-alike characters aren't allowed."}
+        )
     try:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=False, allow_quoted_local=False)
     except EmailNotValidError as exc:

@@ -37,7 +37,9 @@ class Keyring:
         try:
             self._fernets = [Fernet(key) for key in keys]
         except (ValueError, TypeError) as exc:
-            raise KeyringError("ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe base64 bytes)") from exc
+            raise KeyringError(
+                "ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe base64 bytes)"
+            ) from exc
         self._keys = keys
         self._multi = MultiFernet(self._fernets)
 

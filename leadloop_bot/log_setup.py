@@ -14,7 +14,16 @@ import time
 from collections.abc import Iterable
 
 _NOISY_LIBRARIES = (
-    "authlib", "httpx", "httpcore", "slack_sdk", "slack_bolt", "aiohttp", "aiosqlite", "sqlalchemy", "urllib3", "asyncio",
+    "authlib",
+    "httpx",
+    "httpcore",
+    "slack_sdk",
+    "slack_bolt",
+    "aiohttp",
+    "aiosqlite",
+    "sqlalchemy",
+    "urllib3",
+    "asyncio",
 )
 _TOKEN_PATTERNS = re.compile(
     r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|xwfp-[A-Za-z0-9-]+|(?i:bearer)\s+[A-Za-z0-9._~+/=-]+)"

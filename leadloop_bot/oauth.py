@@ -21,12 +21,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-
-import leadloop_bot.authlib_compat  # noqa: F401  (before authlib's httpx integration)
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import leadloop_bot.authlib_compat  # noqa: F401  (before authlib's httpx integration)
 from leadloop_bot.config import Settings
 from leadloop_bot.crypto import Keyring, digest, random_token
 from leadloop_bot.errors import (
@@ -81,7 +80,9 @@ class ConnectFailed(Exception):
 
 
 class ConnectFlow:
-    def __init__(self, *, settings: Settings, db: Database, keyring: Keyring, signer: LinkSigner, metadata: ProviderMetadata) -> None:
+    def __init__(
+        self, *, settings: Settings, db: Database, keyring: Keyring, signer: LinkSigner, metadata: ProviderMetadata
+    ) -> None:
         self._settings = settings
         self._db = db
         self._keyring = keyring
@@ -164,11 +165,17 @@ class ConnectFlow:
         async with self._db.session() as session:
             attempt = await connections.get_attempt_by_state(session=session, state_hash=digest(state))
             if attempt is None:
-                raise StateRejected("state_unknown", "This sign-in response doesn't match any request. Start again from your Slack DM.")
+                raise StateRejected(
+                    "state_unknown", "This sign-in response doesn't match any request. Start again from your Slack DM."
+                )
             if attempt.used_at is not None:
-                raise StateRejected("state_used", "This sign-in response was already used. Start again from your Slack DM.")
+                raise StateRejected(
+                    "state_used", "This sign-in response was already used. Start again from your Slack DM."
+                )
             if attempt.expires_at <= utcnow():
-                raise StateRejected("state_expired", "This sign-in took longer than 10 minutes. Start again from your Slack DM.")
+                raise StateRejected(
+                    "state_expired", "This sign-in took longer than 10 minutes. Start again from your Slack DM."
+                )
             if not browser_secret or not hmac.compare_digest(digest(browser_secret), attempt.browser_hash):
                 raise StateRejected(
                     "browser_mismatch",
@@ -177,20 +184,26 @@ class ConnectFlow:
             if attempt.provider != provider_key:
                 raise StateRejected("provider_mismatch", "This sign-in response came back from the wrong provider.")
             if not await connections.claim_attempt(session=session, attempt_id=attempt.id, now=utcnow()):
-                raise StateRejected("state_used", "This sign-in response was already used. Start again from your Slack DM.")
+                raise StateRejected(
+                    "state_used", "This sign-in response was already used. Start again from your Slack DM."
+                )
         return attempt
 
     async def _complete(self, attempt: OAuthAttempt, params: Mapping[str, str]) -> Connected:
         if "error" in params:
             code = params["error"]
-            raise ProviderRefused(code, _PROVIDER_ERRORS.get(code, "The provider refused the sign-in; nothing was connected."))
+            raise ProviderRefused(
+                code, _PROVIDER_ERRORS.get(code, "The provider refused the sign-in; nothing was connected.")
+            )
         provider = self._provider(attempt.provider)
         document = await self._metadata.document(provider.key)
         issuer = params.get("iss")
         if issuer is None and document.get("authorization_response_iss_parameter_supported"):
             raise ProviderRefused("issuer_missing", "The sign-in response didn't say which provider sent it.")
         if issuer is not None and issuer != attempt.issuer:
-            raise ProviderRefused("issuer_mismatch", "The sign-in response came from a different provider than expected.")
+            raise ProviderRefused(
+                "issuer_mismatch", "The sign-in response came from a different provider than expected."
+            )
         code = params.get("code")
         if not code:
             raise ProviderRefused("code_missing", "The sign-in response is incomplete; nothing was connected.")
@@ -220,7 +233,9 @@ class ConnectFlow:
         logger.info("address %s connected through %s (attempt %s)", address.id, provider.key, attempt.id)
         return Connected(address=address, signed_in_as=signed_in_as)
 
-    async def _exchange(self, provider: Provider, document: dict[str, Any], *, code: str, verifier: str) -> dict[str, Any]:
+    async def _exchange(
+        self, provider: Provider, document: dict[str, Any], *, code: str, verifier: str
+    ) -> dict[str, Any]:
         """Trade the code for tokens once; an ambiguous failure is never retried with the same code (RFC 9700 §4.5)."""
         try:
             async with self._client(provider) as client:
@@ -232,15 +247,25 @@ class ConnectFlow:
                 exc.error or "token_error", "The provider rejected the sign-in code. Start again from your Slack DM."
             ) from exc
         except httpx.HTTPError as exc:
-            raise ProviderUnavailable("provider_unreachable", "The provider couldn't be reached. Try again in a minute.") from exc
+            raise ProviderUnavailable(
+                "provider_unreachable", "The provider couldn't be reached. Try again in a minute."
+            ) from exc
         except ValueError as exc:
-            raise ProviderUnavailable("token_malformed", "The provider sent an unreadable answer. Try again in a minute.") from exc
+            raise ProviderUnavailable(
+                "token_malformed", "The provider sent an unreadable answer. Try again in a minute."
+            ) from exc
         if not isinstance(token.get("access_token"), str) or not isinstance(token.get("id_token"), str):
             raise ProviderRefused("token_malformed", "The provider's answer was missing the tokens we need.")
         return dict(token)
 
     async def _store_credential(
-        self, session: AsyncSession, address: OutboundAddress, provider: Provider, token: dict[str, Any], *, subject: str
+        self,
+        session: AsyncSession,
+        address: OutboundAddress,
+        provider: Provider,
+        token: dict[str, Any],
+        *,
+        subject: str,
     ) -> None:
         """Encrypt and store the tokens and mark the address connected, in the caller's transaction."""
         now = utcnow()
@@ -312,7 +337,7 @@ class ConnectFlow:
             scope=" ".join(provider.scopes),
             redirect_uri=self.redirect_uri(provider.key),
             code_challenge_method="S256",
-            token_endpoint_auth_method="client_secret_basic",
+            token_endpoint_auth_method="client_secret_basic",  # noqa: S106 (a method name, not a secret)
             timeout=HTTP_TIMEOUT,
         )
 

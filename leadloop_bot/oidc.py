@@ -42,7 +42,9 @@ class ProviderMetadata:
             document = await self._get_json(self._urls[provider])
             for key in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(document.get(key), str):
-                    raise ProviderUnavailable("provider_metadata", "The sign-in provider's configuration is incomplete.")
+                    raise ProviderUnavailable(
+                        "provider_metadata", "The sign-in provider's configuration is incomplete."
+                    )
             self._documents[provider] = (time.monotonic(), document)
             return document
 
@@ -56,7 +58,9 @@ class ProviderMetadata:
         try:
             response = await self._http.get(url)
         except httpx.HTTPError as exc:
-            raise ProviderUnavailable("provider_unreachable", "The sign-in provider can't be reached right now.") from exc
+            raise ProviderUnavailable(
+                "provider_unreachable", "The sign-in provider can't be reached right now."
+            ) from exc
         if response.status_code != 200:
             raise ProviderUnavailable("provider_unreachable", "The sign-in provider isn't answering right now.")
         try:
@@ -69,7 +73,11 @@ class ProviderMetadata:
 
 
 def expected_issuer(advertised: str, claims: dict[str, Any]) -> str:
-    """The issuer a token must carry. Microsoft's `/common` advertises `{tenantid}`: fill it from the token's own `tid`."""
+    """The issuer a token must carry.
+
+    Microsoft's `/common` discovery advertises `…/{tenantid}/v2.0`; the right check is not to skip
+    `iss` but to fill the template from the token's own `tid` (authlib#605).
+    """
     if "{tenantid}" in advertised:
         tenant = claims.get("tid")
         if not isinstance(tenant, str) or not tenant:

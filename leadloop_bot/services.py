@@ -54,4 +54,6 @@ def build_services(settings: Settings) -> Services:
     signer = LinkSigner(keyring, public_url=settings.public_url)
     metadata = ProviderMetadata(http, {key: settings.provider(key).metadata_url for key in PROVIDERS})
     connect = ConnectFlow(settings=settings, db=db, keyring=keyring, signer=signer, metadata=metadata)
-    return Services(settings=settings, db=db, keyring=keyring, http=http, signer=signer, metadata=metadata, connect=connect)
+    return Services(
+        settings=settings, db=db, keyring=keyring, http=http, signer=signer, metadata=metadata, connect=connect
+    )

@@ -12,9 +12,7 @@ from storage.models import OutboundAddress
 
 async def list_addresses(*, session: AsyncSession, workspace_id: str) -> Sequence[OutboundAddress]:
     statement = (
-        select(OutboundAddress)
-        .where(OutboundAddress.workspace_id == workspace_id)
-        .order_by(col(OutboundAddress.email))
+        select(OutboundAddress).where(OutboundAddress.workspace_id == workspace_id).order_by(col(OutboundAddress.email))
     )
     return (await session.exec(statement)).all()
 

@@ -15,7 +15,9 @@ _HERE = Path(__file__).resolve().parent
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_HERE / "migrations"))
-    config.set_main_option("sqlalchemy.url", sync_url(database_url).render_as_string(hide_password=False).replace("%", "%%"))
+    config.set_main_option(
+        "sqlalchemy.url", sync_url(database_url).render_as_string(hide_password=False).replace("%", "%%")
+    )
     return config
 
 

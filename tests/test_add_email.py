@@ -54,7 +54,15 @@ def test_a_listed_admin_may_add_but_a_member_is_refused_politely(stack: Stack) -
 
 def test_submitting_stores_a_pending_address_dms_the_assignee_and_confirms(stack: Stack, rows: Rows) -> None:
     email = unique_email("Front.Desk")
-    added = add_address(stack, rows, email=email, display_name="Front Desk", team_name="Front Desk", team_channel="C0FRONT", team_members=["UBOB", "UCARL"])
+    added = add_address(
+        stack,
+        rows,
+        email=email,
+        display_name="Front Desk",
+        team_name="Front Desk",
+        team_channel="C0FRONT",
+        team_members=["UBOB", "UCARL"],
+    )
 
     row = added.row
     assert row.email == email.lower()
@@ -68,7 +76,10 @@ def test_submitting_stores_a_pending_address_dms_the_assignee_and_confirms(stack
     assert f"<@{ADMIN_ID}>" in dm_text, "the DM says who asked"
     assert "send email on your behalf" in dm_text, "the DM says what access is asked for"
     assert added.connect_url.startswith(f"{stack.url}/oauth/start/")
-    assert (row.dm_channel_id, row.dm_message_ts) == (added.dm.params["channel"], rows.one(OutboundAddress, id=row.id).dm_message_ts)
+    assert (row.dm_channel_id, row.dm_message_ts) == (
+        added.dm.params["channel"],
+        rows.one(OutboundAddress, id=row.id).dm_message_ts,
+    )
 
     confirmation = stack.slack.wait_for(
         "chat.postEphemeral", lambda call: email.lower() in json.dumps(call.params.get("blocks"))
@@ -101,7 +112,13 @@ def test_every_bad_field_is_reported_inline_and_nothing_is_stored(stack: Stack, 
     ]
     for change, field, expected in cases:
         view = open_form(stack)
-        fields = {"email": unique_email(), "assigned_user": "UJANE", "display_name": "Jane", "provider": "google", **change}
+        fields = {
+            "email": unique_email(),
+            "assigned_user": "UJANE",
+            "display_name": "Jane",
+            "provider": "google",
+            **change,
+        }
         errors = errors_of(submit_form(stack, view, **fields))
         assert field in errors, (change, errors)
         assert expected in errors[field], (change, errors)
@@ -110,7 +127,9 @@ def test_every_bad_field_is_reported_inline_and_nothing_is_stored(stack: Stack, 
 
 def test_several_errors_are_reported_at_once(stack: Stack) -> None:
     view = open_form(stack)
-    errors = errors_of(submit_form(stack, view, email="nope", assigned_user="UROBOT", display_name="", provider="google"))
+    errors = errors_of(
+        submit_form(stack, view, email="nope", assigned_user="UROBOT", display_name="", provider="google")
+    )
     assert set(errors) == {"email", "assigned_user", "display_name"}
 
 
@@ -119,7 +138,11 @@ def test_an_admin_demoted_while_the_form_was_open_is_refused(stack: Stack, rows:
     view = open_form(stack, user_id="UFORMER")
     stack.slack.add_user("UFORMER", team_id=stack.requests().team_id, name="former", is_admin=False)
     email = unique_email()
-    errors = errors_of(submit_form(stack, view, user_id="UFORMER", email=email, assigned_user="UJANE", display_name="J", provider="google"))
+    errors = errors_of(
+        submit_form(
+            stack, view, user_id="UFORMER", email=email, assigned_user="UJANE", display_name="J", provider="google"
+        )
+    )
     assert "Only workspace admins" in errors["email"]
     assert rows.all(OutboundAddress, email=email) == []
 
@@ -136,10 +159,31 @@ def test_locations_appear_in_the_form_and_a_stale_one_is_refused(stack: Stack, r
     assert location.id in [option["value"] for option in options]
 
     errors = errors_of(
-        submit_form(stack, view, email=unique_email(), assigned_user="UJANE", display_name="J", provider="google", location="0" * 32)
+        submit_form(
+            stack,
+            view,
+            email=unique_email(),
+            assigned_user="UJANE",
+            display_name="J",
+            provider="google",
+            location="0" * 32,
+        )
     )
     assert "no longer exists" in errors["location"]
 
     email = unique_email()
-    assert errors_of(submit_form(stack, view, email=email, assigned_user="UJANE", display_name="J", provider="google", location=location.id)) == {}
+    assert (
+        errors_of(
+            submit_form(
+                stack,
+                view,
+                email=email,
+                assigned_user="UJANE",
+                display_name="J",
+                provider="google",
+                location=location.id,
+            )
+        )
+        == {}
+    )
     assert rows.one(OutboundAddress, email=email).location_id == location.id

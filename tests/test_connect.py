@@ -12,7 +12,7 @@ import pytest
 from leadloop_bot.crypto import Keyring
 from storage.models import AuditEvent, ConnectLink, Credential, OAuthAttempt, OutboundAddress
 from tests.support.db import Rows
-from tests.support.flows import Browser, add_address, page_text, unique_email, with_query
+from tests.support.flows import Browser, add_address, page_text, with_query
 from tests.support.stack import Stack
 
 
@@ -92,7 +92,9 @@ def test_signing_in_with_another_mailbox_is_refused_and_nothing_is_stored(stack:
     assert "bob@elsewhere.example" in text and added.email in text
     assert rows.one(OutboundAddress, id=added.row.id).status == "pending"
     assert rows.all(Credential, address_id=added.row.id) == []
-    reasons = [event.details.get("reason") for event in rows.all(AuditEvent, address_id=added.row.id, action="oauth.failed")]
+    reasons = [
+        event.details.get("reason") for event in rows.all(AuditEvent, address_id=added.row.id, action="oauth.failed")
+    ]
     assert reasons == ["identity_mismatch"]
     # The assignee's DM now carries a fresh link and says what went wrong.
     update = stack.slack.wait_for("chat.update", lambda call: call.params.get("ts") == added.row.dm_message_ts)[0]
@@ -105,7 +107,9 @@ def test_signing_in_with_another_mailbox_is_refused_and_nothing_is_stored(stack:
 def test_mailbox_check_ignores_case_but_not_verification(stack: Stack, rows: Rows, login: str) -> None:
     added = add_address(stack, rows)
     browser = Browser.new()
-    response = browser.callback(browser.authorize(added.connect_url, login=login.format(email=added.email, upper=added.email.upper())))
+    response = browser.callback(
+        browser.authorize(added.connect_url, login=login.format(email=added.email, upper=added.email.upper()))
+    )
     expect_connected = login == "{upper}"
     assert (response.status_code == 200) is expect_connected, page_text(response)
     assert rows.one(OutboundAddress, id=added.row.id).status == ("connected" if expect_connected else "pending")
@@ -206,7 +210,9 @@ def test_a_state_from_another_browser_is_refused(stack: Stack, rows: Rows) -> No
     response = Browser.new().callback(callback_url)
     assert response.status_code == 400 and "different browser" in page_text(response)
     assert_nothing_stored(rows, address)
-    assert rows.one(OAuthAttempt, address_id=address.id).used_at is None, "a stranger can't burn the real user's attempt"
+    assert rows.one(OAuthAttempt, address_id=address.id).used_at is None, (
+        "a stranger can't burn the real user's attempt"
+    )
 
 
 @pytest.mark.parametrize("state", [None, "", "made-up-state"])
@@ -245,9 +251,9 @@ def test_a_tampered_code_is_refused_by_the_provider_and_handled(stack: Stack, ro
     response = browser.callback(with_query(callback_url, code="tampered-" + "x" * 30))
     assert response.status_code == 400 and "rejected the sign-in code" in page_text(response)
     assert_nothing_stored(rows, address)
-    assert [event.details["reason"] for event in rows.all(AuditEvent, address_id=address.id, action="oauth.failed")] == [
-        "invalid_grant"
-    ]
+    assert [
+        event.details["reason"] for event in rows.all(AuditEvent, address_id=address.id, action="oauth.failed")
+    ] == ["invalid_grant"]
 
 
 def test_cancelling_at_the_provider_shows_a_friendly_page_and_a_fresh_link(stack: Stack, rows: Rows) -> None:
@@ -282,7 +288,10 @@ def test_the_bot_can_send_a_new_link_on_request(stack: Stack, rows: Rows) -> Non
     assert len(links) == 2 and rows.one(ConnectLink, id=first_link.id).used_at is not None, "the old link is retired"
     assert httpx.get(added.connect_url).status_code == 410
     new_url = next(
-        element["url"] for block in update.params["blocks"] for element in block.get("elements", []) if element.get("action_id") == "connect_link"
+        element["url"]
+        for block in update.params["blocks"]
+        for element in block.get("elements", [])
+        if element.get("action_id") == "connect_link"
     )
     assert httpx.get(new_url).status_code == 200
 

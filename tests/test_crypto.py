@@ -31,7 +31,7 @@ def test_a_ciphertext_copied_onto_another_row_is_refused() -> None:
         keyring.decrypt(ciphertext, bound_to="mallory-address")
 
 
-@pytest.mark.parametrize("value", ["", "short", "x" * 44, "," ])
+@pytest.mark.parametrize("value", ["", "short", "x" * 44, ","])
 def test_malformed_keys_are_refused(value: str) -> None:
     with pytest.raises(KeyringError):
         Keyring.parse(value)

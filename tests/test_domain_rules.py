@@ -11,7 +11,11 @@ from leadloop_bot.oidc import expected_issuer
 
 @pytest.mark.parametrize(
     ("raw", "canonical"),
-    [("Jane@Acme.com", "jane@acme.com"), ("  jane@acme.com  ", "jane@acme.com"), ("jane+sales@acme.co.uk", "jane+sales@acme.co.uk")],
+    [
+        ("Jane@Acme.com", "jane@acme.com"),
+        ("  jane@acme.com  ", "jane@acme.com"),
+        ("jane+sales@acme.co.uk", "jane+sales@acme.co.uk"),
+    ],
 )
 def test_addresses_have_one_canonical_form(raw: str, canonical: str) -> None:
     assert canonical_email(raw) == canonical
@@ -19,7 +23,15 @@ def test_addresses_have_one_canonical_form(raw: str, canonical: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "plain", "a@b", "jane@acme.com\r\nBcc: x@evil.com", "jane@gmaіl.com", '"quoted local"@acme.com', "x" * 250 + "@acme.com"],
+    [
+        "",
+        "plain",
+        "a@b",
+        "jane@acme.com\r\nBcc: x@evil.com",
+        "jane@gmaіl.com",
+        '"quoted local"@acme.com',
+        "x" * 250 + "@acme.com",
+    ],
 )
 def test_bad_addresses_are_refused(raw: str) -> None:
     with pytest.raises(ValidationFailed) as failure:

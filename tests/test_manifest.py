@@ -74,7 +74,11 @@ def test_scopes_are_exactly_what_the_code_calls() -> None:
     called: set[str] = set()
     for path in [*ROOT.glob("handlers/**/*.py"), *ROOT.glob("leadloop_bot/**/*.py")]:
         called |= set(re.findall(r"client\.(\w+)\(", path.read_text()))
-    slack_methods = {name for name in called if name in SCOPE_OF_METHOD or re.match(r"^(chat|conversations|users|views|apps|functions)_", name)}
+    slack_methods = {
+        name
+        for name in called
+        if name in SCOPE_OF_METHOD or re.match(r"^(chat|conversations|users|views|apps|functions)_", name)
+    }
     unknown = slack_methods - set(SCOPE_OF_METHOD)
     assert not unknown, f"add the scope these methods need to SCOPE_OF_METHOD: {unknown}"
     needed = {"commands"} | {SCOPE_OF_METHOD[name] for name in slack_methods if SCOPE_OF_METHOD[name]}

@@ -22,7 +22,17 @@ def views_opened_for(stack: Stack, trigger: str) -> list:
 
 @pytest.mark.parametrize(
     "forgery",
-    ["wrong-secret", "other-body", "one-byte-changed", "stale", "future", "no-signature", "garbage-timestamp", "empty-timestamp", "huge-timestamp"],
+    [
+        "wrong-secret",
+        "other-body",
+        "one-byte-changed",
+        "stale",
+        "future",
+        "no-signature",
+        "garbage-timestamp",
+        "empty-timestamp",
+        "huge-timestamp",
+    ],
 )
 def test_forged_or_stale_requests_get_401_and_do_nothing(stack: Stack, forgery: str) -> None:
     requests = stack.requests()
@@ -63,7 +73,13 @@ def test_a_request_from_a_workspace_the_bot_is_not_installed_in_is_refused(stack
 
 def test_a_retried_event_is_handled_once(stack: Stack, rows: Rows) -> None:
     event_id = f"Ev{uuid.uuid4().hex[:10].upper()}"
-    home = {"type": "app_home_opened", "user": "UJANE", "channel": "DUJANE", "tab": "home", "event_ts": str(time.time())}
+    home = {
+        "type": "app_home_opened",
+        "user": "UJANE",
+        "channel": "DUJANE",
+        "tab": "home",
+        "event_ts": str(time.time()),
+    }
     requests = stack.requests()
     assert requests.event(home, event_id=event_id).status_code == 200
     for retry in (1, 2, 3):
@@ -77,7 +93,13 @@ def test_a_retried_event_is_handled_once(stack: Stack, rows: Rows) -> None:
 def test_app_home_shows_the_viewers_own_addresses(stack: Stack, rows: Rows) -> None:
     mine = add_address(stack, rows, assignee="UCARL").email
     others = add_address(stack, rows, assignee="UBOB").email
-    home = {"type": "app_home_opened", "user": "UCARL", "channel": "DUCARL", "tab": "home", "event_ts": str(time.time())}
+    home = {
+        "type": "app_home_opened",
+        "user": "UCARL",
+        "channel": "DUCARL",
+        "tab": "home",
+        "event_ts": str(time.time()),
+    }
     assert stack.requests().event(home).status_code == 200
     view = stack.slack.wait_for("views.publish", lambda call: call.params.get("user_id") == "UCARL")[0].params["view"]
     text = json.dumps(view)
@@ -87,7 +109,13 @@ def test_app_home_shows_the_viewers_own_addresses(stack: Stack, rows: Rows) -> N
 
 
 def test_the_messages_tab_does_not_publish_home(stack: Stack) -> None:
-    event = {"type": "app_home_opened", "user": "UBOB", "channel": "DUBOB", "tab": "messages", "event_ts": str(time.time())}
+    event = {
+        "type": "app_home_opened",
+        "user": "UBOB",
+        "channel": "DUBOB",
+        "tab": "messages",
+        "event_ts": str(time.time()),
+    }
     assert stack.requests().event(event).status_code == 200
     time.sleep(0.3)
     assert [call for call in stack.slack.calls("views.publish") if call.params.get("user_id") == "UBOB"] == []
@@ -99,7 +127,13 @@ def test_list_shows_every_address_with_status_assignee_location_and_team(stack: 
     reply = replies(stack, response)[0].params
     text = json.dumps(reply["blocks"])
     assert reply["response_type"] == "ephemeral"
-    assert added.email in text and "Pending" in text and "<@UJANE>" in text and "Front Desk" in text and "<#C0FRONT>" in text
+    assert (
+        added.email in text
+        and "Pending" in text
+        and "<@UJANE>" in text
+        and "Front Desk" in text
+        and "<#C0FRONT>" in text
+    )
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text, "user text can't ping a channel"
 
 

@@ -67,9 +67,14 @@ def test_with_no_configuration_the_bot_starts_and_says_what_to_configure(running
 def test_with_an_app_token_the_bot_also_opens_socket_mode(tmp_path: Path) -> None:
     with FakeSlack(bot_token="xoxb-socket-test") as slack:
         env = bot_env(
-            tmp_path, SLACK_BOT_TOKEN="xoxb-socket-test", SLACK_APP_TOKEN="xapp-1-socket-test", SLACK_API_URL=slack.base_url
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-socket-test",
+            SLACK_APP_TOKEN="xapp-1-socket-test",
+            SLACK_API_URL=slack.base_url,
         )
-        process = subprocess.Popen([sys.executable, "bot.py"], cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "bot.py"], cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+        )
         try:
             opened = slack.wait_for("apps.connections.open", timeout=20)[0]
             assert opened.token == "xapp-1-socket-test", "Socket Mode authenticates with the app-level token"
@@ -85,7 +90,14 @@ def test_migrate_subcommand_builds_the_schema_and_is_repeatable(tmp_path: Path) 
         done = subprocess.run([sys.executable, "bot.py", "migrate"], cwd=ROOT, env=env, capture_output=True, timeout=60)
         assert done.returncode == 0, done.stderr.decode()
     tables = set(inspect(create_engine(env["DATABASE_URL"])).get_table_names())
-    assert {"outbound_address", "credential", "oauth_attempt", "connect_link", "audit_event", "alembic_version"} <= tables
+    assert {
+        "outbound_address",
+        "credential",
+        "oauth_attempt",
+        "connect_link",
+        "audit_event",
+        "alembic_version",
+    } <= tables
 
 
 @pytest.mark.parametrize(
@@ -93,18 +105,29 @@ def test_migrate_subcommand_builds_the_schema_and_is_repeatable(tmp_path: Path) 
     [
         ({"LEADLOOP_ENV": "production", "PUBLIC_URL": "https://bot.example"}, "ENCRYPTION_KEYS is required"),
         (
-            {"LEADLOOP_ENV": "production", "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "PUBLIC_URL": "http://bot.example"},
+            {
+                "LEADLOOP_ENV": "production",
+                "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                "PUBLIC_URL": "http://bot.example",
+            },
             "PUBLIC_URL must be https://",
         ),
         (
-            {"LEADLOOP_ENV": "production", "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "PUBLIC_URL": "https://bot.example", "SLACK_BOT_TOKEN": "xoxb-no-secret"},
+            {
+                "LEADLOOP_ENV": "production",
+                "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                "PUBLIC_URL": "https://bot.example",
+                "SLACK_BOT_TOKEN": "xoxb-no-secret",
+            },
             "SLACK_SIGNING_SECRET is required",
         ),
         ({"ENCRYPTION_KEYS": "not-a-fernet-key"}, "must be comma-separated Fernet keys"),
     ],
 )
 def test_unsafe_or_malformed_settings_stop_start_up(tmp_path: Path, extra: dict[str, str], message: str) -> None:
-    done = subprocess.run([sys.executable, "bot.py"], cwd=ROOT, env=bot_env(tmp_path, **extra), capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "bot.py"], cwd=ROOT, env=bot_env(tmp_path, **extra), capture_output=True, timeout=60
+    )
     assert done.returncode == 2
     assert message in done.stderr.decode()
     assert b"not-a-fernet-key" not in done.stderr and b"xoxb-no-secret" not in done.stderr

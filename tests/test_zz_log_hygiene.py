@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.flows import add_address
 from tests.support.db import Rows
+from tests.support.flows import add_address
 from tests.support.stack import Stack
 
 
@@ -25,5 +25,5 @@ def test_no_secret_was_ever_logged(stack: Stack, rows: Rows) -> None:
     assert len(secrets) >= 5
     leaked = [secret[:6] + "…" for secret in secrets if secret and secret in log]
     assert leaked == [], f"secrets found in the app's log: {leaked}"
-    for shape in ("xoxb-", "xapp-", "client_secret", "code_verifier", "refresh_token\":"):
+    for shape in ("xoxb-", "xapp-", "client_secret", "code_verifier", 'refresh_token":'):
         assert shape not in log, f"token-shaped text {shape!r} in the app's log"

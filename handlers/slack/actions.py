@@ -23,7 +23,9 @@ def register(app: Any, services: Services) -> None:
         await ack()
 
     @app.action(views.NEW_LINK_ACTION)
-    async def new_link(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
+    async def new_link(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
         await ack()
         user_id = body["user"]["id"]
         async with services.db.session() as session:

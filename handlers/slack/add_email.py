@@ -78,7 +78,8 @@ async def confirm(
     """Tell the admin what happened: ephemerally where they ran the command, else by DM."""
     if problem:
         text = (
-            f":warning: Added *{views.escape(address.email)}* (Pending), but I couldn't DM <@{address.assigned_user_id}>: "
+            f":warning: Added *{views.escape(address.email)}* (Pending), "
+            f"but I couldn't DM <@{address.assigned_user_id}>: "
             f"{views.escape(problem)}. They can still be sent a link once Slack lets me message them."
         )
     else:

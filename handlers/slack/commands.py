@@ -42,7 +42,9 @@ def register(app: Any, services: Services) -> None:
             await _reply(respond, "LeadLoop Bot help", views.help_blocks(support_email=services.settings.support_email))
         else:
             await _reply(
-                respond, "Unknown command", views.help_blocks(support_email=services.settings.support_email, unknown=verb)
+                respond,
+                "Unknown command",
+                views.help_blocks(support_email=services.settings.support_email, unknown=verb),
             )
 
 
@@ -70,7 +72,9 @@ async def list_addresses(services: Services, body: dict[str, Any], respond: Asyn
     await _reply(respond, f"{len(addresses)} outbound addresses", views.address_list_blocks(addresses, names))
 
 
-async def locations(client: AsyncWebClient, services: Services, body: dict[str, Any], rest: str, respond: AsyncRespond) -> None:
+async def locations(
+    client: AsyncWebClient, services: Services, body: dict[str, Any], rest: str, respond: AsyncRespond
+) -> None:
     words = rest.split(maxsplit=1)
     if not words:
         async with services.db.session() as session:
@@ -78,7 +82,11 @@ async def locations(client: AsyncWebClient, services: Services, body: dict[str, 
         await _reply(respond, f"{len(found)} locations", views.locations_blocks(found))
         return
     if words[0].lower() != "add":
-        await _reply(respond, "Usage", views.text_blocks("Usage: `/leadloop locations` or `/leadloop locations add NAME [#channel]`"))
+        await _reply(
+            respond,
+            "Usage",
+            views.text_blocks("Usage: `/leadloop locations` or `/leadloop locations add NAME [#channel]`"),
+        )
         return
     if await admin_member(client, services, body["user_id"]) is None:
         await _reply(respond, NOT_ADMIN, views.text_blocks(NOT_ADMIN))

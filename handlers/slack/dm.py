@@ -45,7 +45,9 @@ async def connect_request(
     return text, [block.to_dict() for block in blocks]
 
 
-async def send_connect_dm(client: AsyncWebClient, services: Services, address: OutboundAddress, link_url: str) -> str | None:
+async def send_connect_dm(
+    client: AsyncWebClient, services: Services, address: OutboundAddress, link_url: str
+) -> str | None:
     """DM the assigned user; returns a user-facing reason when Slack refused, None on success."""
     text, blocks = await connect_request(services, address, link_url=link_url)
     return await _post_dm(client, services, address, text=text, blocks=blocks)
@@ -60,7 +62,11 @@ async def update_dm(
             await client.chat_update(channel=address.dm_channel_id, ts=address.dm_message_ts, text=text, blocks=blocks)
             return
         except SlackApiError as exc:
-            logger.info("connect DM for address %s could not be edited (%s); posting a new one", address.id, exc.response.get("error"))
+            logger.info(
+                "connect DM for address %s could not be edited (%s); posting a new one",
+                address.id,
+                exc.response.get("error"),
+            )
     await _post_dm(client, services, address, text=text, blocks=blocks)
 
 
@@ -77,7 +83,9 @@ async def _post_dm(
         logger.warning("could not DM the assigned user of address %s: %s", address.id, error)
         return f"Slack refused the DM ({error})"
     async with services.db.session() as session:
-        stored = await address_queries.get_address(session=session, workspace_id=address.workspace_id, address_id=address.id)
+        stored = await address_queries.get_address(
+            session=session, workspace_id=address.workspace_id, address_id=address.id
+        )
         if stored is not None:
             stored.dm_channel_id, stored.dm_message_ts = channel_id, posted["ts"]
             session.add(stored)

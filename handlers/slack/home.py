@@ -24,8 +24,12 @@ def register(app: Any, services: Services) -> None:
 
 async def publish_home(client: AsyncWebClient, services: Services, *, workspace_id: str, user_id: str) -> None:
     async with services.db.session() as session:
-        mine = await address_queries.list_addresses_assigned_to(session=session, workspace_id=workspace_id, user_id=user_id)
+        mine = await address_queries.list_addresses_assigned_to(
+            session=session, workspace_id=workspace_id, user_id=user_id
+        )
         names = await location_queries.location_names(session=session, workspace_id=workspace_id)
     viewer = await SlackMemberDirectory(client).lookup(user_id)
-    view = views.home_view(addresses=mine, locations=names, viewer_is_admin=is_admin(viewer, listed_admins=services.settings.admin_ids))
+    view = views.home_view(
+        addresses=mine, locations=names, viewer_is_admin=is_admin(viewer, listed_admins=services.settings.admin_ids)
+    )
     await client.views_publish(user_id=user_id, view=view.to_dict())

@@ -100,7 +100,9 @@ def add_email_modal(
             ),
         ),
         DividerBlock(),
-        SectionBlock(text=MarkdownTextObject(text="*Sharing (optional)* — a team that sends from this address together.")),
+        SectionBlock(
+            text=MarkdownTextObject(text="*Sharing (optional)* — a team that sends from this address together.")
+        ),
         InputBlock(
             block_id="team_name",
             label="Team name",
@@ -164,14 +166,17 @@ def connect_request_blocks(
                 text=(
                     f"*What LeadLoop gets:* permission to {provider.access_summary}. "
                     "That's how replies land in the CRM and your follow-ups go out from your own address. "
-                    f"It can't change your password, and you can revoke access any time in your {provider.label} account."
+                    "It can't change your password, and you can revoke access any time "
+                    f"in your {provider.label} account."
                 )
             )
         ),
         ActionsBlock(
             block_id="connect",
             elements=[
-                ButtonElement(text=f"Connect {address.email}"[:75], action_id=CONNECT_LINK_ACTION, url=link_url, style="primary"),
+                ButtonElement(
+                    text=f"Connect {address.email}"[:75], action_id=CONNECT_LINK_ACTION, url=link_url, style="primary"
+                ),
                 ButtonElement(text="Send me a new link", action_id=NEW_LINK_ACTION, value=address.id),
             ],
         ),
@@ -225,7 +230,9 @@ def address_list_blocks(addresses: Sequence[OutboundAddress], locations: dict[st
     if not addresses:
         return [
             SectionBlock(
-                text=MarkdownTextObject(text="No outbound addresses yet. An admin can add one with `/leadloop add-email`.")
+                text=MarkdownTextObject(
+                    text="No outbound addresses yet. An admin can add one with `/leadloop add-email`."
+                )
             )
         ]
     return [HeaderBlock(text=f"Outbound addresses ({len(addresses)})"), *address_lines(addresses, locations)]
@@ -235,20 +242,28 @@ def locations_blocks(locations: Sequence[Location]) -> list[Block]:
     if not locations:
         return [
             SectionBlock(
-                text=MarkdownTextObject(text="No locations yet. Add one with `/leadloop locations add NAME [#channel]`.")
+                text=MarkdownTextObject(
+                    text="No locations yet. Add one with `/leadloop locations add NAME [#channel]`."
+                )
             )
         ]
     lines = [
-        f"• *{escape(location.name)}*" + (f" — alerts in <#{location.alert_channel_id}>" if location.alert_channel_id else "")
+        f"• *{escape(location.name)}*"
+        + (f" — alerts in <#{location.alert_channel_id}>" if location.alert_channel_id else "")
         for location in locations
     ]
-    return [HeaderBlock(text=f"Locations ({len(locations)})"), SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000]))]
+    return [
+        HeaderBlock(text=f"Locations ({len(locations)})"),
+        SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000])),
+    ]
 
 
 def help_blocks(*, support_email: str, unknown: str | None = None) -> list[Block]:
     blocks: list[Block] = []
     if unknown:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"I don't know `{escape(unknown[:50])}`. Here's what I can do:")))
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=f"I don't know `{escape(unknown[:50])}`. Here's what I can do:"))
+        )
     blocks += [
         SectionBlock(
             text=MarkdownTextObject(
@@ -274,7 +289,9 @@ def home_view(*, addresses: Sequence[OutboundAddress], locations: dict[str, str]
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="No addresses are assigned to you yet.")))
     blocks.append(DividerBlock())
-    hint = "Add an address with `/leadloop add-email`." if viewer_is_admin else "Ask an admin to add an address for you."
+    hint = (
+        "Add an address with `/leadloop add-email`." if viewer_is_admin else "Ask an admin to add an address for you."
+    )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"{hint} See everything with `/leadloop list`.")]))
     return View(type="home", blocks=blocks)
 

@@ -43,7 +43,13 @@ def build_router(services: Services, slack: AsyncWebClient | None) -> APIRouter:
 
     def problem(request: Request, error: ConnectError) -> HTMLResponse:
         return page(
-            request, "connect_result.html", error.status_code, ok=False, heading="That didn't work", message=error.message, slack_url=None
+            request,
+            "connect_result.html",
+            error.status_code,
+            ok=False,
+            heading="That didn't work",
+            message=error.message,
+            slack_url=None,
         )
 
     @router.get("/oauth/start/{token}", response_class=HTMLResponse)
@@ -77,7 +83,15 @@ def build_router(services: Services, slack: AsyncWebClient | None) -> APIRouter:
     @router.get("/oauth/callback/{provider}", response_class=HTMLResponse)
     async def callback(request: Request, provider: str) -> Response:
         if get_provider(provider) is None:
-            return page(request, "connect_result.html", 404, ok=False, heading="Unknown provider", message="There's no such sign-in provider here.", slack_url=None)
+            return page(
+                request,
+                "connect_result.html",
+                404,
+                ok=False,
+                heading="Unknown provider",
+                message="There's no such sign-in provider here.",
+                slack_url=None,
+            )
         try:
             connected = await services.connect.finish(
                 provider_key=provider, params=dict(request.query_params), browser_secret=request.cookies.get(cookie)
@@ -109,7 +123,13 @@ async def _offer_new_link(slack: AsyncWebClient, services: Services, failed: Con
     address = failed.address
     assert address is not None
     await _notify(
-        dm.resend_link(slack, services, address, actor="system:connect", problem=f"The last sign-in didn't work: {failed.error.message}")
+        dm.resend_link(
+            slack,
+            services,
+            address,
+            actor="system:connect",
+            problem=f"The last sign-in didn't work: {failed.error.message}",
+        )
     )
 
 

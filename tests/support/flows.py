@@ -95,13 +95,25 @@ def dm_to(stack: Stack, user_id: str, email: str, *, count: int = 1) -> list[Cal
 
 
 def add_address(
-    stack: Stack, rows: Rows, *, email: str | None = None, assignee: str = "UJANE", provider: str = "google", **fields: Any
+    stack: Stack,
+    rows: Rows,
+    *,
+    email: str | None = None,
+    assignee: str = "UJANE",
+    provider: str = "google",
+    **fields: Any,
 ) -> AddedAddress:
     """The whole Add flow as an admin does it; returns the stored row and the DM the assignee got."""
     email = email or unique_email()
     view = open_form(stack)
     response = submit_form(
-        stack, view, email=email, assigned_user=assignee, display_name=fields.pop("display_name", "Jane Doe"), provider=provider, **fields
+        stack,
+        view,
+        email=email,
+        assigned_user=assignee,
+        display_name=fields.pop("display_name", "Jane Doe"),
+        provider=provider,
+        **fields,
     )
     assert errors_of(response) == {}
     dm = dm_to(stack, assignee, email)[0]

@@ -49,7 +49,9 @@ class SlackRequests:
         }
         return httpx.post(f"{self.app_url}/slack/events", content=body, headers=sent_headers, timeout=10)
 
-    def command_body(self, text: str, *, user_id: str, channel_id: str = "C0GENERAL", team_id: str | None = None) -> bytes:
+    def command_body(
+        self, text: str, *, user_id: str, channel_id: str = "C0GENERAL", team_id: str | None = None
+    ) -> bytes:
         trigger = self.slack.new_trigger_id()
         return urlencode(
             {
@@ -69,7 +71,9 @@ class SlackRequests:
             }
         ).encode()
 
-    def command(self, text: str, *, user_id: str, channel_id: str = "C0GENERAL", team_id: str | None = None) -> httpx.Response:
+    def command(
+        self, text: str, *, user_id: str, channel_id: str = "C0GENERAL", team_id: str | None = None
+    ) -> httpx.Response:
         return self.post(
             self.command_body(text, user_id=user_id, channel_id=channel_id, team_id=team_id),
             "application/x-www-form-urlencoded",
@@ -106,7 +110,12 @@ class SlackRequests:
         message_ts: str = "1.0",
         url: str | None = None,
     ) -> httpx.Response:
-        action: dict[str, Any] = {"type": "button", "action_id": action_id, "block_id": block_id, "action_ts": str(time.time())}
+        action: dict[str, Any] = {
+            "type": "button",
+            "action_id": action_id,
+            "block_id": block_id,
+            "action_ts": str(time.time()),
+        }
         if value is not None:
             action["value"] = value
         if url is not None:
@@ -117,7 +126,12 @@ class SlackRequests:
                 "team": {"id": self.team_id, "domain": "acme"},
                 "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
                 "api_app_id": "A0LEADLOOP",
-                "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
+                "container": {
+                    "type": "message",
+                    "message_ts": message_ts,
+                    "channel_id": channel_id,
+                    "is_ephemeral": False,
+                },
                 "channel": {"id": channel_id, "name": "directmessage"},
                 "trigger_id": self.slack.new_trigger_id(),
                 "response_url": self.slack.response_url(uuid.uuid4().hex),
@@ -125,7 +139,9 @@ class SlackRequests:
             }
         )
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None) -> httpx.Response:
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
+    ) -> httpx.Response:
         body = json.dumps(
             {
                 "token": "legacy-verification-token",
@@ -168,7 +184,12 @@ def form_values(view: dict[str, Any], **fields: Any) -> dict[str, Any]:
         elif kind == "conversations_select":
             state = {"type": kind, "selected_conversation": given}
         elif kind == "static_select":
-            state = {"type": kind, "selected_option": {"value": given, "text": {"type": "plain_text", "text": str(given)}} if given else None}
+            state = {
+                "type": kind,
+                "selected_option": {"value": given, "text": {"type": "plain_text", "text": str(given)}}
+                if given
+                else None,
+            }
         else:
             raise AssertionError(f"form_values can't fill a {kind}")
         values[block_id] = {"value": state}
