@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import math
 import os
@@ -29,12 +30,13 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import httpx
 
+from bench.bare_app import NOOP_PATH
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.peers.postgres import PostgresServer
 from tests.support.slack_requests import SlackRequests, sign
@@ -49,6 +51,7 @@ POLL_SECONDS = 0.05
 ACK_P99_LIMIT_MS = 300.0
 RATIO_LIMIT = 1.5
 BASELINE = "bare"
+FLOOR = "no-op"
 
 
 class InfoStack(Stack):
@@ -60,10 +63,14 @@ class InfoStack(Stack):
 
 @dataclass(frozen=True)
 class Target:
+    """Where commands go; a target that doesn't open a modal (the no-op floor) is only timed to its ack."""
+
     name: str
     url: str
     slack: FakeSlack
     log_path: Path
+    events_path: str = "/slack/events"
+    opens_modal: bool = True
 
     def requests(self) -> SlackRequests:
         return SlackRequests(app_url=self.url, signing_secret=SIGNING_SECRET, team_id=TEAM_ID, slack=self.slack)
@@ -81,7 +88,7 @@ class Sent:
 
 @dataclass(frozen=True)
 class Sample:
-    """ack_ms is None without an HTTP 200, views_open_ms without a successful views.open."""
+    """ack_ms is None without an HTTP 200, views_open_ms if views.open never arrived (arrived but failed counts)."""
 
     ack_ms: float | None
     views_open_ms: float | None
@@ -185,7 +192,7 @@ async def send(client: httpx.AsyncClient, target: Target, body: bytes) -> Sent:
     }
     at = time.time()
     try:
-        response = await client.post(f"{target.url}/slack/events", content=body, headers=headers)
+        response = await client.post(f"{target.url}{target.events_path}", content=body, headers=headers)
     except httpx.HTTPError as exc:
         return Sent(trigger_id, at, None, type(exc).__name__)
     if response.status_code != 200:
@@ -206,9 +213,8 @@ async def views_open_calls(slack: FakeSlack, triggers: set[str]) -> dict[str, Ca
 def sample(sent: Sent, call: Call | None) -> Sample:
     if call is None:
         return Sample(sent.ack_ms, None, sent.error or "views.open never arrived")
-    if call.error:
-        return Sample(sent.ack_ms, None, sent.error or f"views.open: {call.error}")
-    return Sample(sent.ack_ms, (call.at - sent.at) * 1000, sent.error)
+    error = sent.error or (f"views.open: {call.error}" if call.error else None)
+    return Sample(sent.ack_ms, (call.at - sent.at) * 1000, error)
 
 
 async def burst(client: httpx.AsyncClient, target: Target, n: int) -> list[Sample]:
@@ -216,12 +222,16 @@ async def burst(client: httpx.AsyncClient, target: Target, n: int) -> list[Sampl
     requests = target.requests()
     bodies = [requests.command_body("add-email", user_id=ADMIN_ID) for _ in range(n)]
     sent = await asyncio.gather(*(send(client, target, body) for body in bodies))
+    if not target.opens_modal:
+        return [Sample(s.ack_ms, None, s.error) for s in sent]
     calls = await views_open_calls(target.slack, {s.trigger_id for s in sent})
     return [sample(s, calls.get(s.trigger_id)) for s in sent]
 
 
 async def measure(target: Target) -> Result:
-    limits = httpx.Limits(max_connections=CONCURRENCY + 10, max_keepalive_connections=CONCURRENCY + 10)
+    # No keep-alive: httpcore's pool rescans every idle connection (a select() each) on every request event,
+    # which with 200 pooled connections made the client, not the server, the bottleneck.
+    limits = httpx.Limits(max_connections=CONCURRENCY + 10, max_keepalive_connections=0)
     async with httpx.AsyncClient(limits=limits, timeout=HTTP_TIMEOUT_SECONDS) as client:
         warmup = [s for _ in range(WARMUP) for s in await burst(client, target, 1)]
         samples = await burst(client, target, CONCURRENCY)
@@ -260,11 +270,15 @@ def summarize(name: str, samples: list[Sample], *, warmup_errors: int) -> Result
 
 
 def ratio(result: Result, baseline: Result | None, part: str) -> float | None:
+    if result.target == FLOOR:
+        return None
     mine, base = getattr(result, part), getattr(baseline, part) if baseline else None
     return mine.p99 / base.p99 if mine and base and base.p99 > 0 else None
 
 
 def verdict(result: Result, baseline: Result | None) -> str:
+    if result.target == FLOOR:
+        return "harness floor: same client and server stack, empty handler"
     if result.target == BASELINE:
         return "baseline"
     ack_ratio = ratio(result, baseline, "ack")
@@ -320,9 +334,23 @@ def render(results: list[Result]) -> str:
 # Running
 
 
+def skip_missing_sniffio() -> None:
+    """Keep the client from spending its CPU on failed imports.
+
+    httpcore imports sniffio afresh for every lock and event it makes; when sniffio is not installed
+    (it isn't here) each attempt walks sys.path, which at 200 concurrent requests costs the client about
+    a fifth of its CPU. A None entry in sys.modules makes the import fail at once, and httpcore falls
+    back to asyncio exactly as before.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
 def run_all(workdir: Path) -> list[Result]:
     results = []
     with bare_target(workdir) as target:
+        floor = replace(target, name=FLOOR, events_path=NOOP_PATH, opens_modal=False)
+        results.append(asyncio.run(measure(floor)))
         results.append(asyncio.run(measure(target)))
     with app_target("sqlite", f"sqlite:///{workdir / 'leadloop.db'}", workdir) as target:
         results.append(asyncio.run(measure(target)))
@@ -337,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
+    skip_missing_sniffio()
     workdir = Path(tempfile.mkdtemp(prefix="leadloop-bench-"))
     results = run_all(workdir)
     cpus = os.cpu_count()

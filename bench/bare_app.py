@@ -1,7 +1,8 @@
 """The baseline for bench.ack_latency: a bare bolt AsyncApp whose `/leadloop` only acks and opens a fixed modal.
 
 Served the way bot.py serves the real app (Starlette + AsyncSlackRequestHandler under uvicorn, no log config,
-no access log), so the difference between the two is what LeadLoop Bot itself adds.
+no access log), so the difference between the two is what LeadLoop Bot itself adds. NOOP_PATH answers 200 and
+does nothing else: timing it gives the floor that the load generator, uvicorn and Starlette set on their own.
 
     SLACK_SIGNING_SECRET=... SLACK_BOT_TOKEN=... SLACK_API_URL=http://127.0.0.1:N/api/ PORT=M python -m bench.bare_app
 """
@@ -18,9 +19,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+NOOP_PATH = "/noop"
 MODAL: dict[str, Any] = {
     "type": "modal",
     "callback_id": "bare",
@@ -54,10 +56,20 @@ def build_asgi_app(bolt: AsyncApp) -> Starlette:
     async def events(request: Request) -> Response:
         return await handler.handle(request)
 
+    async def noop(request: Request) -> Response:
+        await request.body()
+        return PlainTextResponse("")
+
     async def healthz(_: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[Route("/slack/events", events, methods=["POST"]), Route("/healthz", healthz)])
+    return Starlette(
+        routes=[
+            Route("/slack/events", events, methods=["POST"]),
+            Route(NOOP_PATH, noop, methods=["POST"]),
+            Route("/healthz", healthz),
+        ]
+    )
 
 
 def main() -> None:

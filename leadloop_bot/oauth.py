@@ -25,7 +25,6 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import leadloop_bot.authlib_compat  # noqa: F401  (before authlib's httpx integration)
 from leadloop_bot.config import Settings
 from leadloop_bot.crypto import Keyring, digest, random_token
 from leadloop_bot.errors import (
