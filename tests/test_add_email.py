@@ -187,3 +187,29 @@ def test_locations_appear_in_the_form_and_a_stale_one_is_refused(stack: Stack, r
         == {}
     )
     assert rows.one(OutboundAddress, email=email).location_id == location.id
+
+
+def test_a_rate_limited_views_open_is_retried_and_the_form_still_opens(stack: Stack) -> None:
+    stack.slack.fail_next("views.open", "ratelimited", retry_after=1)
+    response = stack.requests().command("add-email", user_id=ADMIN_ID)
+    trigger = trigger_of(response)
+    opened = stack.slack.wait_for(
+        "views.open", lambda call: call.params.get("trigger_id") == trigger and call.error is None
+    )
+    assert opened[0].params["view"]["callback_id"] == "add_email"
+
+
+def test_when_the_dm_cannot_be_sent_the_address_is_kept_and_the_admin_is_told(stack: Stack, rows: Rows) -> None:
+    stack.slack.fail_next("conversations.open", "user_disabled")
+    view = open_form(stack)
+    email = unique_email()
+    assert (
+        errors_of(submit_form(stack, view, email=email, assigned_user="UJANE", display_name="J", provider="google"))
+        == {}
+    )
+    warning = stack.slack.wait_for("chat.postEphemeral", lambda call: email in json.dumps(call.params.get("blocks")))[0]
+    assert "couldn't DM" in json.dumps(warning.params["blocks"]) and "user_disabled" in json.dumps(
+        warning.params["blocks"]
+    )
+    assert rows.one(OutboundAddress, email=email).status == "pending"
+    assert rows.one(ConnectLink, address_id=rows.one(OutboundAddress, email=email).id).used_at is None
