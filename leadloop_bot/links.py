@@ -94,12 +94,10 @@ async def resolve_link(*, session: AsyncSession, signer: LinkSigner, token: str)
     return ResolvedLink(link=link, address=address)
 
 
-async def use_link(*, session: AsyncSession, signer: LinkSigner, token: str) -> ResolvedLink:
-    """Resolve and spend the link in one step; a second use, even a concurrent one, is refused."""
-    resolved = await resolve_link(session=session, signer=signer, token=token)
-    if not await connections.claim_link(session=session, link_id=resolved.link.id, now=utcnow()):
+async def spend_link(*, session: AsyncSession, link: ConnectLink) -> None:
+    """Use the link up; a second use, even a concurrent one, is refused."""
+    if not await connections.claim_link(session=session, link_id=link.id, now=utcnow()):
         raise LinkRejected("link_used", "This link has already been used.")
-    return resolved
 
 
 def _expired() -> LinkRejected:

@@ -34,7 +34,7 @@ from leadloop_bot.errors import (
     ProviderUnavailable,
     StateRejected,
 )
-from leadloop_bot.links import LinkSigner, resolve_link
+from leadloop_bot.links import LinkSigner, resolve_link, spend_link
 from leadloop_bot.oidc import ProviderMetadata, verify_id_token
 from leadloop_bot.providers import Provider, get_provider
 from storage import addresses as address_queries
@@ -98,8 +98,7 @@ class ConnectFlow:
             resolved = await resolve_link(session=session, signer=self._signer, token=token)
             provider = self._provider(resolved.address.provider)
             document = await self._metadata.document(provider.key)
-            if not await connections.claim_link(session=session, link_id=resolved.link.id, now=utcnow()):
-                raise ConnectError("link_used", "This link has already been used.")
+            await spend_link(session=session, link=resolved.link)
             state, verifier, nonce = random_token(), random_token(48), random_token(16)
             browser_secret = browser_secret or random_token()
             attempt = OAuthAttempt(
