@@ -15,7 +15,9 @@ def test_the_same_address_submitted_five_times_at_once_is_stored_once(stack: Sta
     views = [open_form(stack) for _ in range(5)]
 
     def submit(view: dict) -> dict[str, str]:
-        return errors_of(submit_form(stack, view, email=email, assigned_user="UJANE", display_name="J", provider="google"))
+        return errors_of(
+            submit_form(stack, view, email=email, assigned_user="UJANE", display_name="J", provider="google")
+        )
 
     with ThreadPoolExecutor(max_workers=5) as pool:
         outcomes = list(pool.map(submit, views))
