@@ -21,6 +21,7 @@ from sqlalchemy import text
 from handlers.slack import build_bolt_app
 from handlers.web.connect import build_router
 from handlers.web.security import SecurityHeaders
+from leadloop_bot.housekeeping import build_scheduler
 from leadloop_bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def create_app(services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        scheduler = build_scheduler(services.db)
+        scheduler.start()
         socket_mode = None
         if bolt is not None and settings.slack_app_token is not None:
             socket_mode = SocketMode(bolt, settings.slack_app_token.get_secret_value())
@@ -46,6 +49,7 @@ def create_app(services: Services) -> FastAPI:
         finally:
             if socket_mode is not None:
                 await socket_mode.stop()
+            scheduler.shutdown(wait=False)
             await services.close()
 
     app = FastAPI(title="LeadLoop Bot", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ConnectLink, Credential, OAuthAttempt
+from storage.models import ConnectLink, Credential, OAuthAttempt, ProcessedDelivery
 
 
 async def get_link(*, session: AsyncSession, link_id: str) -> ConnectLink | None:
@@ -59,3 +59,27 @@ async def claim_attempt(*, session: AsyncSession, attempt_id: str, now: datetime
 
 async def get_credential(*, session: AsyncSession, address_id: str) -> Credential | None:
     return await session.get(Credential, address_id)
+
+
+async def purge_before(
+    *, session: AsyncSession, expired_before: datetime, delivered_before: datetime
+) -> dict[str, int]:
+    """Delete spent single-use rows: attempts and links that expired before `expired_before`,
+    and Slack delivery ids older than `delivered_before`. Attempts go first (they reference links)."""
+    attempts = await session.exec(  # type: ignore[call-overload]
+        delete(OAuthAttempt).where(col(OAuthAttempt.expires_at) < expired_before)
+    )
+    links = await session.exec(  # type: ignore[call-overload]
+        delete(ConnectLink).where(
+            col(ConnectLink.expires_at) < expired_before,
+            ~col(ConnectLink.id).in_(select(OAuthAttempt.link_id)),
+        )
+    )
+    deliveries = await session.exec(  # type: ignore[call-overload]
+        delete(ProcessedDelivery).where(col(ProcessedDelivery.received_at) < delivered_before)
+    )
+    return {
+        "oauth_attempts": attempts.rowcount,
+        "connect_links": links.rowcount,
+        "slack_deliveries": deliveries.rowcount,
+    }

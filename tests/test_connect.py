@@ -79,6 +79,8 @@ def test_connecting_stores_an_encrypted_credential_and_updates_the_dm(stack: Sta
     assert update.params["channel"] == row.dm_channel_id
     assert "is connected" in json.dumps(update.params["blocks"])
     assert "address.connected" in [event.action for event in rows.all(AuditEvent, address_id=row.id)]
+    home = stack.slack.wait_for("views.publish", lambda call: call.params.get("user_id") == "UJANE")[-1]
+    assert added.email in json.dumps(home.params["view"]) and "Connected" in json.dumps(home.params["view"])
 
 
 def test_signing_in_with_another_mailbox_is_refused_and_nothing_is_stored(stack: Stack, rows: Rows) -> None:

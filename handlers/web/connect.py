@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import dm
+from handlers.slack.home import publish_home
 from leadloop_bot.errors import ConnectError, StateRejected
 from leadloop_bot.links import resolve_link
 from leadloop_bot.oauth import STATE_LIFETIME, ConnectFailed
@@ -104,9 +105,12 @@ def build_router(services: Services, slack: AsyncWebClient | None) -> APIRouter:
             if slack is not None and failed.address is not None:
                 await _offer_new_link(slack, services, failed)
             return problem(request, failed.error)
-        if slack is not None:
-            await _notify(dm.show_connected(slack, services, connected.address))
         address = connected.address
+        if slack is not None:
+            await _notify(dm.show_connected(slack, services, address))
+            await _notify(
+                publish_home(slack, services, workspace_id=address.workspace_id, user_id=address.assigned_user_id)
+            )
         return page(
             request,
             "connect_result.html",
