@@ -73,7 +73,9 @@ def build_asgi_app(bolt: AsyncApp) -> Starlette:
 
 
 def main() -> None:
-    bolt = build_bolt_app(os.environ["SLACK_SIGNING_SECRET"], os.environ["SLACK_BOT_TOKEN"], os.environ["SLACK_API_URL"])
+    bolt = build_bolt_app(
+        os.environ["SLACK_SIGNING_SECRET"], os.environ["SLACK_BOT_TOKEN"], os.environ["SLACK_API_URL"]
+    )
     port = int(os.environ["PORT"])
     uvicorn.run(build_asgi_app(bolt), host="127.0.0.1", port=port, log_config=None, access_log=False)
 
