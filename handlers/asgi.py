@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiohttp
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -40,6 +41,7 @@ def create_app(services: Services) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         scheduler = build_scheduler(services.db)
         scheduler.start()
+        slack_http = _share_one_http_session(bolt)
         socket_mode = None
         if bolt is not None and settings.slack_app_token is not None:
             socket_mode = SocketMode(bolt, settings.slack_app_token.get_secret_value())
@@ -50,6 +52,8 @@ def create_app(services: Services) -> FastAPI:
             if socket_mode is not None:
                 await socket_mode.stop()
             scheduler.shutdown(wait=False)
+            if slack_http is not None:
+                await slack_http.close()
             await services.close()
 
     app = FastAPI(title="LeadLoop Bot", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -79,6 +83,16 @@ def create_app(services: Services) -> FastAPI:
         return JSONResponse({"ok": True, "database": "ok", "slack": bolt is not None})
 
     return app
+
+
+def _share_one_http_session(bolt: AsyncApp | None) -> aiohttp.ClientSession | None:
+    """Without a session slack_sdk opens a new one (and a new TLS connection) for every Web API call;
+    bolt copies this one into each request's client, so connections to Slack are reused."""
+    if bolt is None:
+        return None
+    session = aiohttp.ClientSession()
+    bolt.client.session = session
+    return session
 
 
 def _plausible_timestamp(value: str | None) -> bool:

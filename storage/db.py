@@ -36,10 +36,12 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """The app's engine. SQLite gets WAL and a busy timeout so concurrent writers wait instead of failing."""
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    """The app's engine. SQLite gets WAL and a busy timeout so concurrent writers wait instead of failing;
+    its file can't drop a connection, so it needs no pre-ping."""
+    kwargs: dict[str, Any] = {}
     if not is_sqlite(url):
-        kwargs.update(pool_size=10, max_overflow=20)
+        # A steady pool sized for bursts of Slack traffic, and a ping so a restarted server is survived.
+        kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
     engine = create_async_engine(async_url(url), **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
