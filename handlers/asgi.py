@@ -75,7 +75,7 @@ def create_app(services: Services) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         try:
-            async with services.db.session() as session:
+            async with services.db.reader() as session:
                 await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
         except Exception:  # noqa: BLE001 - a health probe reports any database failure as unhealthy
             logger.exception("health check: database unreachable")

@@ -38,10 +38,14 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str) -> AsyncEngine:
     """The app's engine. SQLite gets WAL and a busy timeout so concurrent writers wait instead of failing;
     its file can't drop a connection, so it needs no pre-ping."""
-    kwargs: dict[str, Any] = {}
-    if not is_sqlite(url):
-        # A steady pool sized for bursts of Slack traffic, and a ping so a restarted server is survived.
-        kwargs.update(pool_size=20, max_overflow=10, pool_pre_ping=True, pool_recycle=1800)
+    # A fixed pool: under a burst, requests queue for a connection rather than opening (and then
+    # closing) overflow connections, which costs far more CPU than the wait (bench/ack_latency.py).
+    kwargs: dict[str, Any] = {"pool_size": 10, "max_overflow": 0, "pool_timeout": 30}
+    if make_url(url).database in (None, "", ":memory:"):
+        kwargs = {}  # an in-memory SQLite database lives on one shared connection
+    elif not is_sqlite(url):
+        # A ping so a restarted server is survived.
+        kwargs.update(pool_size=20, pool_pre_ping=True, pool_recycle=1800)
     engine = create_async_engine(async_url(url), **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -63,6 +67,10 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # PostgreSQL reads skip BEGIN/COMMIT round trips; on SQLite switching a connection's isolation
+        # level is itself a hop to aiosqlite's thread, so reads there use the ordinary sessions.
+        reader_engine = self.engine if is_sqlite(url) else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._readers = async_sessionmaker(reader_engine, class_=AsyncSession, expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -74,6 +82,12 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """For reads that need no transaction (lists, lookups): one round trip per query, no BEGIN/COMMIT."""
+        async with self._readers() as session:
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -28,7 +28,7 @@ def register(app: Any, services: Services) -> None:
     ) -> None:
         await ack()
         user_id = body["user"]["id"]
-        async with services.db.session() as session:
+        async with services.db.reader() as session:
             # The id comes back from the client: look it up inside the caller's own workspace only.
             address = await address_queries.get_address(
                 session=session, workspace_id=body["team"]["id"], address_id=str(action.get("value", ""))

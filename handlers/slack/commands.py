@@ -69,13 +69,13 @@ async def open_add_email(
 
 
 async def _location_choices(services: Services, workspace_id: str) -> list[tuple[str, str]]:
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         names = await location_queries.location_names(session=session, workspace_id=workspace_id)
     return list(names.items())
 
 
 async def list_addresses(services: Services, body: dict[str, Any], respond: AsyncRespond) -> None:
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         addresses = await address_queries.list_addresses(session=session, workspace_id=body["team_id"])
         names = await location_queries.location_names(session=session, workspace_id=body["team_id"])
     await _reply(respond, f"{len(addresses)} outbound addresses", views.address_list_blocks(addresses, names))
@@ -86,7 +86,7 @@ async def locations(
 ) -> None:
     words = rest.split(maxsplit=1)
     if not words:
-        async with services.db.session() as session:
+        async with services.db.reader() as session:
             found = await location_queries.list_locations(session=session, workspace_id=body["team_id"])
         await _reply(respond, f"{len(found)} locations", views.locations_blocks(found))
         return

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 async def _location_name(services: Services, address: OutboundAddress) -> str | None:
     if not address.location_id:
         return None
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         location = await location_queries.get_location(
             session=session, workspace_id=address.workspace_id, location_id=address.location_id
         )

@@ -23,7 +23,7 @@ def register(app: Any, services: Services) -> None:
 
 
 async def publish_home(client: AsyncWebClient, services: Services, *, workspace_id: str, user_id: str) -> None:
-    async with services.db.session() as session:
+    async with services.db.reader() as session:
         mine = await address_queries.list_addresses_assigned_to(
             session=session, workspace_id=workspace_id, user_id=user_id
         )

@@ -56,7 +56,7 @@ def build_router(services: Services, slack: AsyncWebClient | None) -> APIRouter:
     @router.get("/oauth/start/{token}", response_class=HTMLResponse)
     async def landing(request: Request, token: str) -> Response:
         try:
-            async with services.db.session() as session:
+            async with services.db.reader() as session:
                 resolved = await resolve_link(session=session, signer=services.signer, token=token)
         except ConnectError as error:
             return problem(request, error)

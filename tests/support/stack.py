@@ -47,6 +47,7 @@ class Stack:
     providers: dict[str, OidcProvider] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     issued_secrets: list[str] = field(default_factory=list)
+    validate_slack_payloads: bool = True
 
     @property
     def url(self) -> str:
@@ -58,7 +59,7 @@ class Stack:
         return [SIGNING_SECRET, BOT_TOKEN, self.encryption_key, *PROVIDER_SECRETS.values()]
 
     def start(self) -> Stack:
-        self.slack = FakeSlack(bot_token=BOT_TOKEN, team_id=TEAM_ID)
+        self.slack = FakeSlack(bot_token=BOT_TOKEN, team_id=TEAM_ID, validate=self.validate_slack_payloads)
         self.slack.start()
         for key, path in (("google", ""), ("microsoft", "/tenant-microsoft/v2.0")):
             port = free_port()
