@@ -26,7 +26,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from leadloop_bot.config import Settings
-from leadloop_bot.crypto import Keyring, digest, random_token
+from leadloop_bot.crypto import CiphertextRejected, Keyring, digest, random_token
 from leadloop_bot.errors import (
     ConnectError,
     IdentityMismatch,
@@ -205,7 +205,12 @@ class ConnectFlow:
         code = params.get("code")
         if not code:
             raise ProviderRefused("code_missing", "The sign-in response is incomplete; nothing was connected.")
-        verifier = self._keyring.decrypt(attempt.code_verifier_ciphertext, bound_to=attempt.id)["verifier"]
+        try:
+            verifier = self._keyring.decrypt(attempt.code_verifier_ciphertext, bound_to=attempt.id)["verifier"]
+        except CiphertextRejected as exc:  # the key was retired mid-flow
+            raise ConnectError(
+                "verifier_unreadable", "This sign-in can't be finished. Start again from your Slack DM."
+            ) from exc
         logger.debug("exchanging the authorization code for attempt %s", attempt.id)
         token = await self._exchange(provider, document, code=code, verifier=verifier)
         claims = await verify_id_token(
