@@ -8,7 +8,8 @@ Targets, one after another; each server process gets its own fake Slack Web API 
 * app-sqlite, app-postgresql: `python bot.py` started exactly as the tests start it
   (tests.support.stack.Stack), with LOG_LEVEL=INFO and the admin typing the command registered in the fake.
 
-Per target: WARMUP sequential commands, then CONCURRENCY signed commands sent at once over one
+Per target: a warm-up burst of WARMUP concurrent commands (so connection pools are filled, as on a
+server that has been running), then CONCURRENCY signed commands sent at once over
 raw connections (repeated --rounds times). Per command:
 
 * ack: send time → the HTTP 200 from /slack/events;
@@ -51,7 +52,7 @@ from tests.support.slack_requests import SlackRequests, sign
 from tests.support.stack import ADMIN_ID, BOT_TOKEN, ROOT, SIGNING_SECRET, TEAM_ID, Stack, free_port
 
 CONCURRENCY = 200
-WARMUP = 10
+WARMUP = 50
 HTTP_TIMEOUT_SECONDS = 30.0
 VIEWS_OPEN_TIMEOUT_SECONDS = 30.0
 START_TIMEOUT_SECONDS = 30.0
@@ -270,7 +271,7 @@ async def burst(target: Target, n: int) -> list[Sample]:
 
 
 async def measure(target: Target, rounds: int) -> Result:
-    warmup = [s for _ in range(WARMUP) for s in await burst(target, 1)]
+    warmup = await burst(target, WARMUP)
     cpu_before = cpu_ms(target.pid)
     samples = [s for _ in range(rounds) for s in await burst(target, CONCURRENCY)]
     cpu_per_command = (cpu_ms(target.pid) - cpu_before) / len(samples)
