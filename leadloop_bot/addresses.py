@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +20,7 @@ from storage.audit import add_event
 from storage.models import AddressStatus, OutboundAddress
 
 MAX_TEAM_MEMBERS = 50
+T = TypeVar("T")
 
 
 @dataclass
@@ -95,6 +98,7 @@ async def add_address(
         errors["email"] = f"{email} is already set up in this workspace."
     if errors:
         raise ValidationFailed(errors)
+    assert email and display_name and draft.assigned_user_id and draft.provider  # all checked above
 
     address = OutboundAddress(
         workspace_id=workspace_id,
@@ -132,7 +136,7 @@ async def add_address(
     return address
 
 
-def _collect(errors: dict[str, str], produce):  # type: ignore[no-untyped-def]
+def _collect(errors: dict[str, str], produce: Callable[[], T]) -> T | None:
     """Run one field's validation, folding its error into `errors` so all fields are checked."""
     try:
         return produce()

@@ -128,6 +128,6 @@ class Settings(BaseSettings):
         )
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment; `overrides` win (used by tests and sub-commands)."""
-    return Settings(_env_file=os.environ.get("LEADLOOP_ENV_FILE", ".env"), **overrides)  # type: ignore[call-arg]
+def load_settings() -> Settings:
+    """Read settings from the environment and the `.env` file (LEADLOOP_ENV_FILE names another)."""
+    return Settings(_env_file=os.environ.get("LEADLOOP_ENV_FILE", ".env"))  # type: ignore[call-arg]

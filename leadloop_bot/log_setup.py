@@ -60,14 +60,12 @@ class SecretRedactor(logging.Filter):
         return text
 
 
-class _UTCFormatter(logging.Formatter):
-    converter = time.gmtime
-
-
 def configure_logging(level: str, secrets: Iterable[str]) -> None:
     """Log to stderr in UTC, one line per record, through the redactor."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_UTCFormatter("%(asctime)sZ %(levelname)s %(name)s: %(message)s"))
+    formatter = logging.Formatter("%(asctime)sZ %(levelname)s %(name)s: %(message)s")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
     handler.addFilter(SecretRedactor(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

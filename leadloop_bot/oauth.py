@@ -189,9 +189,9 @@ class ConnectFlow:
 
     async def _complete(self, attempt: OAuthAttempt, params: Mapping[str, str]) -> Connected:
         if "error" in params:
-            code = params["error"]
+            error_code = params["error"]
             raise ProviderRefused(
-                code, _PROVIDER_ERRORS.get(code, "The provider refused the sign-in; nothing was connected.")
+                error_code, _PROVIDER_ERRORS.get(error_code, "The provider refused the sign-in; nothing was connected.")
             )
         provider = self._provider(attempt.provider)
         document = await self._metadata.document(provider.key)

@@ -21,7 +21,7 @@ async def get_link(*, session: AsyncSession, link_id: str) -> ConnectLink | None
 
 async def claim_link(*, session: AsyncSession, link_id: str, now: datetime) -> bool:
     """Mark the link used; False if it was already used or has expired."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(ConnectLink)
         .where(col(ConnectLink.id) == link_id, col(ConnectLink.used_at).is_(None), col(ConnectLink.expires_at) > now)
         .values(used_at=now)
@@ -31,7 +31,7 @@ async def claim_link(*, session: AsyncSession, link_id: str, now: datetime) -> b
 
 async def retire_links(*, session: AsyncSession, address_id: str, now: datetime) -> None:
     """Spend every outstanding link for an address, so only the newest one DMed works."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(ConnectLink)
         .where(col(ConnectLink.address_id) == address_id, col(ConnectLink.used_at).is_(None))
         .values(used_at=now)
@@ -45,7 +45,7 @@ async def get_attempt_by_state(*, session: AsyncSession, state_hash: str) -> OAu
 
 async def claim_attempt(*, session: AsyncSession, attempt_id: str, now: datetime) -> bool:
     """Mark the state used before the code is exchanged (RFC 9700 §4.2.4: invalidate after first use)."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(OAuthAttempt)
         .where(
             col(OAuthAttempt.id) == attempt_id,
@@ -66,16 +66,14 @@ async def purge_before(
 ) -> dict[str, int]:
     """Delete spent single-use rows: attempts and links that expired before `expired_before`,
     and Slack delivery ids older than `delivered_before`. Attempts go first (they reference links)."""
-    attempts = await session.exec(  # type: ignore[call-overload]
-        delete(OAuthAttempt).where(col(OAuthAttempt.expires_at) < expired_before)
-    )
-    links = await session.exec(  # type: ignore[call-overload]
+    attempts = await session.exec(delete(OAuthAttempt).where(col(OAuthAttempt.expires_at) < expired_before))
+    links = await session.exec(
         delete(ConnectLink).where(
             col(ConnectLink.expires_at) < expired_before,
             ~col(ConnectLink.id).in_(select(OAuthAttempt.link_id)),
         )
     )
-    deliveries = await session.exec(  # type: ignore[call-overload]
+    deliveries = await session.exec(
         delete(ProcessedDelivery).where(col(ProcessedDelivery.received_at) < delivered_before)
     )
     return {
