@@ -2,8 +2,6 @@
 
     LeadLoopError
     ├── ValidationFailed        — bad input; carries one message per field
-    ├── NotAllowed              — the actor may not do this
-    ├── NotFound                — no such row in this workspace
     └── ConnectError            — the connect flow refused (link, state, provider, identity)
         ├── LinkRejected        — the DM link is tampered, expired or used
         ├── StateRejected       — the OAuth state is unknown, used, expired or from another browser
@@ -28,14 +26,6 @@ class ValidationFailed(LeadLoopError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
         self.errors = errors
-
-
-class NotAllowed(LeadLoopError):
-    """The actor lacks the role the action needs."""
-
-
-class NotFound(LeadLoopError):
-    """The row does not exist in the caller's workspace."""
 
 
 class ConnectError(LeadLoopError):

@@ -1,12 +1,11 @@
-"""Who a Slack user is, as far as the domain cares, and how it asks.
+"""Who a Slack user is, as far as the domain cares.
 
-The Slack handlers implement `MemberDirectory` over `users.info`; the domain never sees Slack types.
+The Slack handlers build a Member from `users.info`; the domain never sees Slack types.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -23,12 +22,6 @@ class Member:
     def belongs_to(self, workspace_id: str) -> bool:
         """A real, active human of this workspace (not a bot, not deactivated, not a guest from elsewhere)."""
         return not self.is_bot and not self.deleted and not self.is_external and self.team_id in (None, workspace_id)
-
-
-class MemberDirectory(Protocol):
-    async def lookup(self, user_id: str) -> Member | None:
-        """The member, or None if the workspace has no such user."""
-        ...
 
 
 def is_admin(member: Member | None, *, listed_admins: frozenset[str]) -> bool:

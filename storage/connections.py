@@ -12,7 +12,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ConnectLink, Credential, OAuthAttempt, ProcessedDelivery
+from storage.models import ConnectLink, OAuthAttempt, ProcessedDelivery
 
 
 async def get_link(*, session: AsyncSession, link_id: str) -> ConnectLink | None:
@@ -55,10 +55,6 @@ async def claim_attempt(*, session: AsyncSession, attempt_id: str, now: datetime
         .values(used_at=now)
     )
     return bool(result.rowcount == 1)
-
-
-async def get_credential(*, session: AsyncSession, address_id: str) -> Credential | None:
-    return await session.get(Credential, address_id)
 
 
 async def purge_before(

@@ -1,4 +1,4 @@
-"""`users.info` as the domain's MemberDirectory."""
+"""Members of the workspace, looked up with `users.info`."""
 
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     StaticSelectElement,
     UserMultiSelectElement,
@@ -309,10 +308,6 @@ def home_view(*, addresses: Sequence[OutboundAddress], locations: dict[str, str]
 
 def text_blocks(text: str) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=text))]
-
-
-def plain(text: str) -> PlainTextObject:
-    return PlainTextObject(text=text)
 
 
 def provider_choices(configured: frozenset[str]) -> list[Provider]:
