@@ -1,7 +1,8 @@
 """LeadLoop Bot's entry point.
 
-python bot.py            migrate the database, then serve HTTP on PORT (and Socket Mode with SLACK_APP_TOKEN)
-python bot.py migrate    only migrate the database
+python bot.py               migrate the database, then serve HTTP on PORT (and Socket Mode with SLACK_APP_TOKEN)
+python bot.py migrate       only migrate the database
+python bot.py rotate-keys   re-encrypt stored credentials under the first key in ENCRYPTION_KEYS
 """
 
 from __future__ import annotations
@@ -55,6 +56,31 @@ def describe_setup(settings: Settings) -> None:
         )
 
 
+def rotate_keys(settings: Settings) -> int:
+    """Exit 0 when every credential is under the primary key, 1 when some can't be read with any key."""
+    import asyncio
+
+    from leadloop_bot.rotation import rotate_credentials
+    from leadloop_bot.services import load_keyring
+    from storage.db import Database
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            report = await rotate_credentials(db, load_keyring(settings))
+        finally:
+            await db.dispose()
+        logger.info(
+            "re-encrypted %d credentials; %d were already under the primary key; %d unreadable",
+            report.rotated,
+            report.already_current,
+            len(report.unreadable),
+        )
+        return 1 if report.unreadable else 0
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str]) -> int:
     try:
         settings = load_settings()
@@ -70,6 +96,8 @@ def main(argv: list[str]) -> int:
     if argv[1:2] == ["migrate"]:
         logger.info("database is up to date")
         return 0
+    if argv[1:2] == ["rotate-keys"]:
+        return rotate_keys(settings)
     if argv[1:]:
         print(__doc__, file=sys.stderr)
         return 2
