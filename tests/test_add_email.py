@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from storage.models import AuditEvent, ConnectLink, Location, OutboundAddress
 from tests.support.db import Rows
 from tests.support.flows import (
@@ -213,3 +215,21 @@ def test_when_the_dm_cannot_be_sent_the_address_is_kept_and_the_admin_is_told(st
     )
     assert rows.one(OutboundAddress, email=email).status == "pending"
     assert rows.one(ConnectLink, address_id=rows.one(OutboundAddress, email=email).id).used_at is None
+
+
+@pytest.mark.parametrize("metadata", ["not json", '{"channel_id": "https://evil.example"}', '{"channel_id": ["C1"]}'])
+def test_tampered_private_metadata_is_ignored_and_the_admin_is_told_by_dm(
+    stack: Stack, rows: Rows, metadata: str
+) -> None:
+    view = {**open_form(stack), "private_metadata": metadata}
+    email = unique_email()
+    assert (
+        errors_of(submit_form(stack, view, email=email, assigned_user="UJANE", display_name="J", provider="google"))
+        == {}
+    )
+    told = stack.slack.wait_for(
+        "chat.postMessage",
+        lambda call: call.params.get("channel") == f"D{ADMIN_ID}" and email in json.dumps(call.params),
+    )
+    assert "Added" in json.dumps(told[0].params["blocks"])
+    assert not [call for call in stack.slack.calls("chat.postEphemeral") if email in json.dumps(call.params)]

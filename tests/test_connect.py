@@ -13,7 +13,7 @@ from leadloop_bot.crypto import Keyring
 from storage.models import AuditEvent, ConnectLink, Credential, OAuthAttempt, OutboundAddress
 from tests.support.db import Rows
 from tests.support.flows import Browser, add_address, page_text, with_query
-from tests.support.stack import Stack
+from tests.support.stack import PROVIDER_SECRETS, Stack
 
 
 def stored_secret(stack: Stack, credential: Credential) -> dict:
@@ -50,6 +50,10 @@ def test_connecting_stores_an_encrypted_credential_and_updates_the_dm(stack: Sta
         "https://www.googleapis.com/auth/gmail.send",
     }
     assert "state" in authorize and "nonce" in authorize
+    assert "client_secret" not in started.headers["location"], "no secret ever travels in a URL"
+    assert PROVIDER_SECRETS["google"] not in started.headers["location"]
+    browser_cookie = started.headers["set-cookie"].lower()
+    assert "httponly" in browser_cookie and "samesite=lax" in browser_cookie and "path=/oauth" in browser_cookie
 
     from tests.peers.oidc_provider import sign_in
 
@@ -303,3 +307,14 @@ def test_the_link_button_is_acknowledged(stack: Stack, rows: Rows) -> None:
     response = stack.requests().block_action(user_id="UJANE", action_id="connect_link", url=added.connect_url)
     assert response.status_code == 200
     assert rows.one(ConnectLink, address_id=added.row.id).used_at is None
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example"])
+def test_no_page_forwards_the_browser_to_a_url_from_the_query(stack: Stack, rows: Rows, target: str) -> None:
+    """No open redirector (RFC 9700 §2.1): a `next` parameter is ignored everywhere."""
+    added = add_address(stack, rows)
+    landing = httpx.get(added.connect_url, params={"next": target})
+    assert landing.status_code == 200 and "evil" not in landing.text
+    started = Browser.new().client.post(added.connect_url, params={"next": target})
+    assert started.status_code == 303
+    assert started.headers["location"].startswith(stack.providers["google"].issuer)
