@@ -233,3 +233,10 @@ def test_tampered_private_metadata_is_ignored_and_the_admin_is_told_by_dm(
     )
     assert "Added" in json.dumps(told[0].params["blocks"])
     assert not [call for call in stack.slack.calls("chat.postEphemeral") if email in json.dumps(call.params)]
+
+
+def test_when_slack_refuses_the_form_the_admin_is_told_to_try_again(stack: Stack) -> None:
+    stack.slack.fail_next("views.open", "expired_trigger_id")
+    reply = replies(stack, stack.requests().command("add-email", user_id=ADMIN_ID))[0]
+    assert "run `/leadloop add-email` again" in reply.params["text"]
+    assert reply.params["response_type"] == "ephemeral"

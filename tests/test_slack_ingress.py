@@ -163,3 +163,21 @@ def test_locations_are_listed_to_all_but_added_by_admins_only(stack: Stack, rows
     listing = replies(stack, stack.requests().command("locations", user_id="UBOB"))[0].params
     assert name in json.dumps(listing["blocks"])
     assert rows.all(AuditEvent, action="location.added", actor=ADMIN_ID)
+
+
+def test_a_slack_outage_is_retried(stack: Stack, rows: Rows) -> None:
+    stack.slack.fail_next("users.info", "internal_error", status=503, times=2)
+    name = f"Retry {uuid.uuid4().hex[:6]}"
+    reply = replies(stack, stack.requests().command(f"locations add {name}", user_id=ADMIN_ID))[0].params
+    assert "Added the location" in reply["text"]
+    assert len(rows.all(Location, name=name)) == 1
+
+
+def test_an_unexpected_failure_gets_a_plain_apology_and_changes_nothing(stack: Stack, rows: Rows) -> None:
+    stack.slack.fail_next("users.info", "internal_error", status=500, times=10)
+    name = f"Broken {uuid.uuid4().hex[:6]}"
+    reply = replies(stack, stack.requests().command(f"locations add {name}", user_id=ADMIN_ID))[0].params
+    assert reply["response_type"] == "ephemeral"
+    assert "something went wrong on our side" in reply["text"] and "help@leadloop.test" in reply["text"]
+    assert "Traceback" not in reply["text"] and "SlackApiError" not in reply["text"]
+    assert rows.all(Location, name=name) == []

@@ -8,18 +8,22 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.slack import actions, add_email, commands, home, middleware
+from handlers.slack import actions, add_email, commands, errors, home, middleware
 from leadloop_bot.services import Services
 
 # Every module that registers listeners; the manifest test walks the same list.
-LISTENER_MODULES = (middleware, commands, add_email, actions, home)
+LISTENER_MODULES = (middleware, errors, commands, add_email, actions, home)
 
 
 def slack_client(services: Services) -> AsyncWebClient:
-    """The Web API client; bolt copies its base URL and retry handlers into each request's client."""
+    """The Web API client; bolt copies its base URL and retry handlers into each request's client.
+
+    Dropped connections, 429s (honouring Retry-After) and Slack's 5xx are retried twice each:
+    a Slack hiccup shouldn't cost the user their action."""
     settings = services.settings
     assert settings.slack_bot_token is not None
     return AsyncWebClient(
@@ -28,6 +32,7 @@ def slack_client(services: Services) -> AsyncWebClient:
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import views
@@ -65,7 +66,12 @@ async def open_add_email(
         providers=views.provider_choices(services.configured_providers),
         channel_id=body.get("channel_id"),
     )
-    await client.views_open(trigger_id=body["trigger_id"], view=modal)
+    try:
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+    except SlackApiError as exc:
+        logger.warning("could not open the Add Email form: %s", exc.response.get("error"))
+        text = "Slack didn't let me open the form in time. Please run `/leadloop add-email` again."
+        await _reply(respond, text, views.text_blocks(text))
 
 
 async def _location_choices(services: Services, workspace_id: str) -> list[tuple[str, str]]:
