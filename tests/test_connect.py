@@ -95,7 +95,7 @@ def test_signing_in_with_another_mailbox_is_refused_and_nothing_is_stored(stack:
 
     assert refused.status_code == 403
     text = page_text(refused)
-    assert "bob@elsewhere.example" in text and added.email in text
+    assert "bob@elsewhere.example" in text and added.email in text and "fresh link" in text
     assert rows.one(OutboundAddress, id=added.row.id).status == "pending"
     assert rows.all(Credential, address_id=added.row.id) == []
     reasons = [

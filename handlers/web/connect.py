@@ -42,15 +42,19 @@ def build_router(services: Services, slack: AsyncWebClient | None) -> APIRouter:
         context.setdefault("support_email", services.settings.support_email)
         return templates.TemplateResponse(request, template, context, status_code=status_code)
 
-    def problem(request: Request, error: ConnectError) -> HTMLResponse:
+    def problem(request: Request, error: ConnectError, *, new_link_in: str | None = None) -> HTMLResponse:
+        """The error page; `new_link_in` names the workspace whose DM now holds a fresh link."""
+        message = error.message
+        if new_link_in:
+            message += " Your Slack DM from LeadLoop Bot now has a fresh link to try again."
         return page(
             request,
             "connect_result.html",
             error.status_code,
             ok=False,
             heading="That didn't work",
-            message=error.message,
-            slack_url=None,
+            message=message,
+            slack_url=f"slack://open?team={new_link_in}" if new_link_in else None,
         )
 
     @router.get("/oauth/start/{token}", response_class=HTMLResponse)
@@ -102,9 +106,10 @@ def build_router(services: Services, slack: AsyncWebClient | None) -> APIRouter:
             return problem(request, error)
         except ConnectFailed as failed:
             logger.info("connect attempt failed: %s", failed.error.reason)
-            if slack is not None and failed.address is not None:
-                await _offer_new_link(slack, services, failed)
-            return problem(request, failed.error)
+            if slack is None or failed.address is None:
+                return problem(request, failed.error)
+            await _offer_new_link(slack, services, failed)
+            return problem(request, failed.error, new_link_in=failed.address.workspace_id)
         address = connected.address
         if slack is not None:
             await _notify(dm.show_connected(slack, services, address))
