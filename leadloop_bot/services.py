@@ -10,6 +10,7 @@ import httpx
 from leadloop_bot.config import Environment, Settings
 from leadloop_bot.crypto import Keyring
 from leadloop_bot.links import LinkSigner
+from leadloop_bot.members import RecentMembers
 from leadloop_bot.oauth import HTTP_TIMEOUT, ConnectFlow
 from leadloop_bot.oidc import ProviderMetadata
 from leadloop_bot.providers import PROVIDERS
@@ -27,6 +28,7 @@ class Services:
     signer: LinkSigner
     metadata: ProviderMetadata
     connect: ConnectFlow
+    recent_members: RecentMembers
 
     @property
     def configured_providers(self) -> frozenset[str]:
@@ -55,5 +57,12 @@ def build_services(settings: Settings) -> Services:
     metadata = ProviderMetadata(http, {key: settings.provider(key).metadata_url for key in PROVIDERS})
     connect = ConnectFlow(settings=settings, db=db, keyring=keyring, signer=signer, metadata=metadata)
     return Services(
-        settings=settings, db=db, keyring=keyring, http=http, signer=signer, metadata=metadata, connect=connect
+        settings=settings,
+        db=db,
+        keyring=keyring,
+        http=http,
+        signer=signer,
+        metadata=metadata,
+        connect=connect,
+        recent_members=RecentMembers(),
     )

@@ -240,3 +240,11 @@ def test_when_slack_refuses_the_form_the_admin_is_told_to_try_again(stack: Stack
     reply = replies(stack, stack.requests().command("add-email", user_id=ADMIN_ID))[0]
     assert "run `/leadloop add-email` again" in reply.params["text"]
     assert reply.params["response_type"] == "ephemeral"
+
+
+def test_opening_the_form_twice_in_a_minute_asks_slack_about_the_admin_once(stack: Stack) -> None:
+    stack.slack.add_user("UREPEAT", team_id=stack.requests().team_id, name="repeat", is_admin=True)
+    open_form(stack, user_id="UREPEAT")
+    open_form(stack, user_id="UREPEAT")
+    lookups = [call for call in stack.slack.calls("users.info") if call.params.get("user") == "UREPEAT"]
+    assert len(lookups) == 1

@@ -13,9 +13,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import views
-from handlers.slack.access import NOT_ADMIN, admin_member
+from handlers.slack.access import NOT_ADMIN, admin_member, recent_member
 from leadloop_bot.errors import ValidationFailed
 from leadloop_bot.locations import add_location
+from leadloop_bot.members import is_admin
 from leadloop_bot.services import Services
 from storage import addresses as address_queries
 from storage import locations as location_queries
@@ -53,11 +54,12 @@ def register(app: Any, services: Services) -> None:
 async def open_add_email(
     client: AsyncWebClient, services: Services, body: dict[str, Any], *, prefill: str, respond: AsyncRespond
 ) -> None:
-    # The admin check and the locations read are independent: run them together, inside Slack's 3 seconds.
-    admin, locations = await asyncio.gather(
-        admin_member(client, services, body["user_id"]), _location_choices(services, body["team_id"])
+    # Showing the form changes nothing (the submission re-checks the admin afresh), so a recent
+    # lookup will do; it and the locations read run together, inside Slack's 3 seconds.
+    member, locations = await asyncio.gather(
+        recent_member(client, services, body["team_id"], body["user_id"]), _location_choices(services, body["team_id"])
     )
-    if admin is None:
+    if not is_admin(member, listed_admins=services.settings.admin_ids):
         await _reply(respond, NOT_ADMIN, views.text_blocks(NOT_ADMIN))
         return
     modal = views.add_email_modal(

@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import views
-from handlers.slack.directory import SlackMemberDirectory
+from handlers.slack.access import recent_member
 from leadloop_bot.members import is_admin
 from leadloop_bot.services import Services
 from storage import addresses as address_queries
@@ -28,7 +28,7 @@ async def publish_home(client: AsyncWebClient, services: Services, *, workspace_
             session=session, workspace_id=workspace_id, user_id=user_id
         )
         names = await location_queries.location_names(session=session, workspace_id=workspace_id)
-    viewer = await SlackMemberDirectory(client).lookup(user_id)
+    viewer = await recent_member(client, services, workspace_id, user_id)
     view = views.home_view(
         addresses=mine, locations=names, viewer_is_admin=is_admin(viewer, listed_admins=services.settings.admin_ids)
     )

@@ -232,10 +232,12 @@ class FakeSlack:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         self._port = sock.getsockname()[1]
-        app = Starlette(routes=[
-            Route("/api/{method}", self._api, methods=["GET", "POST"]),
-            Route("/response/{key}", self._response_url_post, methods=["POST"]),
-        ])
+        app = Starlette(
+            routes=[
+                Route("/api/{method}", self._api, methods=["GET", "POST"]),
+                Route("/response/{key}", self._response_url_post, methods=["POST"]),
+            ]
+        )
         config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -274,9 +276,20 @@ class FakeSlack:
             self._tokens[bot_token] = team_id
 
     def add_user(
-        self, user_id: str, *, team_id: str | None = None, name: str = "", real_name: str = "",
-        email: str | None = None, is_admin: bool = False, is_owner: bool = False, is_primary_owner: bool = False,
-        is_bot: bool = False, deleted: bool = False, is_restricted: bool = False, is_stranger: bool = False,
+        self,
+        user_id: str,
+        *,
+        team_id: str | None = None,
+        name: str = "",
+        real_name: str = "",
+        email: str | None = None,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_primary_owner: bool = False,
+        is_bot: bool = False,
+        deleted: bool = False,
+        is_restricted: bool = False,
+        is_stranger: bool = False,
         tz: str = "UTC",
     ) -> Params:
         """Add a user for users.info, Slack-shaped; only strangers are visible to other teams."""
@@ -285,11 +298,22 @@ class FakeSlack:
         offset = now.utcoffset()
         profile = {"real_name": real_name, "display_name": name, "team": team}
         user: Params = {
-            "id": user_id, "team_id": team, "name": name, "deleted": deleted, "real_name": real_name,
-            "tz": tz, "tz_label": now.tzname(), "tz_offset": int(offset.total_seconds()) if offset else 0,
+            "id": user_id,
+            "team_id": team,
+            "name": name,
+            "deleted": deleted,
+            "real_name": real_name,
+            "tz": tz,
+            "tz_label": now.tzname(),
+            "tz_offset": int(offset.total_seconds()) if offset else 0,
             "profile": profile | ({"email": email} if email is not None else {}),
-            "is_admin": is_admin, "is_owner": is_owner, "is_primary_owner": is_primary_owner,
-            "is_restricted": is_restricted, "is_ultra_restricted": False, "is_bot": is_bot, "is_app_user": False,
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "is_primary_owner": is_primary_owner,
+            "is_restricted": is_restricted,
+            "is_ultra_restricted": False,
+            "is_bot": is_bot,
+            "is_app_user": False,
         } | ({"is_stranger": True} if is_stranger else {})
         with self._lock:
             self._users[user_id] = user
@@ -297,8 +321,14 @@ class FakeSlack:
 
     def add_channel(self, channel_id: str, name: str, *, is_private: bool = False, is_member: bool = True) -> None:
         channel = {
-            "id": channel_id, "name": name, "is_channel": not is_private, "is_group": is_private, "is_im": False,
-            "is_private": is_private, "is_member": is_member, "is_archived": False,
+            "id": channel_id,
+            "name": name,
+            "is_channel": not is_private,
+            "is_group": is_private,
+            "is_im": False,
+            "is_private": is_private,
+            "is_member": is_member,
+            "is_archived": False,
         }
         with self._lock:
             self._channels[channel_id] = channel
@@ -311,8 +341,13 @@ class FakeSlack:
         return trigger
 
     def fail_next(
-        self, method: str, error: str = "ratelimited", *, status: int = 200,
-        retry_after: int | None = None, times: int = 1,
+        self,
+        method: str,
+        error: str = "ratelimited",
+        *,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int = 1,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` with ``error``; ratelimited means HTTP 429."""
         if error == "ratelimited" and status == 200:
@@ -350,7 +385,11 @@ class FakeSlack:
                 records.clear()
 
     def _polled(
-        self, method: str, predicate: Callable[[Call], bool] | None, count: int, deadline: float,
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None,
+        count: int,
+        deadline: float,
     ) -> list[Call] | None:
         """The matching calls once there are ``count``, else None; fails past the deadline."""
         found = [c for c in self.calls(method) if predicate is None or predicate(c)]
@@ -362,7 +401,12 @@ class FakeSlack:
         return None
 
     def wait_for(
-        self, method: str, predicate: Callable[[Call], bool] | None = None, *, count: int = 1, timeout: float = 5.0,
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,
     ) -> list[Call]:
         """Poll for calls: the bot calls Slack after its HTTP ack, so they arrive late."""
         deadline = time.monotonic() + timeout
@@ -371,7 +415,12 @@ class FakeSlack:
         return found
 
     async def await_for(
-        self, method: str, predicate: Callable[[Call], bool] | None = None, *, count: int = 1, timeout: float = 5.0,
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,
     ) -> list[Call]:
         """``wait_for`` for async tests: yields to the loop so an in-process app keeps running."""
         deadline = time.monotonic() + timeout
@@ -435,8 +484,13 @@ class FakeSlack:
 
     def _auth_test(self, p: Params, team_id: str) -> Params:
         return {
-            "url": f"https://{team_id.lower()}.slack.com/", "team": f"Team {team_id}", "user": "leadloop",
-            "team_id": team_id, "user_id": self._bot_user_id, "bot_id": self._bot_id, "is_enterprise_install": False,
+            "url": f"https://{team_id.lower()}.slack.com/",
+            "team": f"Team {team_id}",
+            "user": "leadloop",
+            "team_id": team_id,
+            "user_id": self._bot_user_id,
+            "bot_id": self._bot_id,
+            "is_enterprise_install": False,
         }
 
     def _users_info(self, p: Params, team_id: str) -> Params:
@@ -494,8 +548,12 @@ class FakeSlack:
         self._check_message("chat.postMessage", p)
         ts = self._next_ts()
         message = {
-            "type": "message", "text": p.get("text", ""), "user": self._bot_user_id, "bot_id": self._bot_id,
-            "team": team_id, "ts": ts,
+            "type": "message",
+            "text": p.get("text", ""),
+            "user": self._bot_user_id,
+            "bot_id": self._bot_id,
+            "team": team_id,
+            "ts": ts,
         } | {k: p[k] for k in ("blocks", "attachments", "thread_ts", "metadata") if k in p}
         self._messages[(channel, ts)] = message
         return {"channel": channel, "ts": ts, "message": message}
@@ -533,9 +591,16 @@ class FakeSlack:
         """Store a view with the fields Slack adds, and a new hash on every save."""
         view_id = view_id or f"V{next(self._ids):08X}"
         self._views[view_id] = {
-            "private_metadata": "", "callback_id": "", "external_id": "", **view,
-            "id": view_id, "team_id": team_id, "bot_id": self._bot_id, "root_view_id": view_id,
-            "state": {"values": {}}, "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            **view,
+            "id": view_id,
+            "team_id": team_id,
+            "bot_id": self._bot_id,
+            "root_view_id": view_id,
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
         }
         return {"view": self._views[view_id]}
 
@@ -556,10 +621,14 @@ class FakeSlack:
 
     def _views_update(self, p: Params, team_id: str) -> Params:
         """Finds the view by view_id or external_id, as Slack does; a stale hash loses."""
-        current = next((
-            v for v in self._views.values()
-            if v["team_id"] == team_id and (v["id"] == p.get("view_id") or v["external_id"] == p.get("external_id"))
-        ), None)
+        current = next(
+            (
+                v
+                for v in self._views.values()
+                if v["team_id"] == team_id and (v["id"] == p.get("view_id") or v["external_id"] == p.get("external_id"))
+            ),
+            None,
+        )
         if current is None:
             raise SlackError("not_found")
         view = self._checked_view("views.update", p, "modal")

@@ -157,10 +157,27 @@ def test_home_publish(fake: FakeSlack, client: WebClient) -> None:
         ([{"type": "section", "text": {"type": "mrkdwn", "text": "x"}, "acessory": {}}], "t", "/blocks/0/acessory"),
         ([SectionBlock(text="fine").to_dict()], "", "text fallback"),
         ([{"type": "divider", "block_id": "a"}, {"type": "divider", "block_id": "a"}], "t", "duplicate block_id"),
-        ([ActionsBlock(elements=[ButtonElement(text="a", action_id="x"), ButtonElement(text="b", action_id="x")])],
-         "t", "duplicate action_id"),
-        ([{"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "a"},
-                                            "url": "https://x.test/" + "x" * 3000}]}], "t", "url attribute"),
+        (
+            [ActionsBlock(elements=[ButtonElement(text="a", action_id="x"), ButtonElement(text="b", action_id="x")])],
+            "t",
+            "duplicate action_id",
+        ),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "text": {"type": "plain_text", "text": "a"},
+                            "url": "https://x.test/" + "x" * 3000,
+                        }
+                    ],
+                }
+            ],
+            "t",
+            "url attribute",
+        ),
         ([{"type": "divider"}] * 51, "t", "no more than 50"),
     ],
 )

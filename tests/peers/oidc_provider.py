@@ -232,13 +232,9 @@ class OidcProvider:
             assert self._process is not None
             if self._process.poll() is not None:
                 time.sleep(0.05)  # let the stderr reader catch up
-                raise PeerStartError(
-                    f"oidc-provider exited with {self._process.returncode}:\n{self.stderr}"
-                )
+                raise PeerStartError(f"oidc-provider exited with {self._process.returncode}:\n{self.stderr}")
             time.sleep(0.01)
-        raise PeerStartError(
-            f"oidc-provider not ready after {START_TIMEOUT_SECONDS} s:\n{self.stderr}"
-        )
+        raise PeerStartError(f"oidc-provider not ready after {START_TIMEOUT_SECONDS} s:\n{self.stderr}")
 
 
 def sign_in(

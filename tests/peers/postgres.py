@@ -164,8 +164,7 @@ class PostgresServer:
         )
         if result.returncode != 0:
             raise PostgresError(
-                f"{program} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
-                f"{self._log_tail()}"
+                f"{program} failed ({result.returncode}):\n{result.stdout}{result.stderr}{self._log_tail()}"
             )
 
     def _log_tail(self) -> str:
@@ -183,9 +182,7 @@ class PostgresServer:
 def find_bin_dir() -> Path:
     """The newest installed PostgreSQL's server binaries (``/usr/lib/postgresql/N/bin``)."""
     candidates = [
-        Path(path)
-        for path in glob.glob("/usr/lib/postgresql/*/bin")
-        if os.access(Path(path) / "initdb", os.X_OK)
+        Path(path) for path in glob.glob("/usr/lib/postgresql/*/bin") if os.access(Path(path) / "initdb", os.X_OK)
     ]
     if not candidates:
         raise PostgresNotInstalled(INSTALL_HINT)

@@ -25,9 +25,7 @@ TIMEOUT = httpx.Timeout(10.0)
 
 @pytest.fixture(scope="module")
 def idp() -> Iterator[OidcProvider]:
-    with OidcProvider(
-        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uris=[CALLBACK]
-    ) as provider:
+    with OidcProvider(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uris=[CALLBACK]) as provider:
         yield provider
 
 
@@ -37,9 +35,7 @@ def browser() -> Iterator[httpx.Client]:
         yield client
 
 
-def _authorization_request(
-    idp: OidcProvider, *, scope: str = f"openid email {GMAIL_SEND}"
-) -> tuple[str, str, str]:
+def _authorization_request(idp: OidcProvider, *, scope: str = f"openid email {GMAIL_SEND}") -> tuple[str, str, str]:
     """A code flow request with S256 PKCE: (url, state, code_verifier)."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
@@ -69,9 +65,7 @@ def _claims(jwt: str) -> dict[str, object]:
     return claims
 
 
-def test_code_flow_with_pkce_refresh_and_revocation(
-    idp: OidcProvider, browser: httpx.Client
-) -> None:
+def test_code_flow_with_pkce_refresh_and_revocation(idp: OidcProvider, browser: httpx.Client) -> None:
     url, state, verifier = _authorization_request(idp)
 
     params = _callback_params(sign_in(browser, url, login="jane@acme.test"))
@@ -97,21 +91,15 @@ def test_code_flow_with_pkce_refresh_and_revocation(
     assert claims["email"] == "jane@acme.test" and claims["email_verified"] is True
 
     refresh = {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
-    refreshed = httpx.post(
-        idp.token_url, data=refresh, auth=(CLIENT_ID, CLIENT_SECRET), timeout=TIMEOUT
-    )
+    refreshed = httpx.post(idp.token_url, data=refresh, auth=(CLIENT_ID, CLIENT_SECRET), timeout=TIMEOUT)
     assert refreshed.status_code == 200, refreshed.text
     idp.revoke(body["refresh_token"])
-    after_revoke = httpx.post(
-        idp.token_url, data=refresh, auth=(CLIENT_ID, CLIENT_SECRET), timeout=TIMEOUT
-    )
+    after_revoke = httpx.post(idp.token_url, data=refresh, auth=(CLIENT_ID, CLIENT_SECRET), timeout=TIMEOUT)
     assert after_revoke.status_code == 400
     assert after_revoke.json()["error"] == "invalid_grant"
 
 
-def test_denied_consent_redirects_with_access_denied(
-    idp: OidcProvider, browser: httpx.Client
-) -> None:
+def test_denied_consent_redirects_with_access_denied(idp: OidcProvider, browser: httpx.Client) -> None:
     url, state, _ = _authorization_request(idp)
 
     params = _callback_params(sign_in(browser, url, login="jane@acme.test", consent=False))
@@ -130,9 +118,7 @@ def test_authorization_response_carries_iss(idp: OidcProvider, browser: httpx.Cl
     assert idp.metadata["authorization_response_iss_parameter_supported"] is True
 
 
-def test_unverified_login_gets_email_verified_false(
-    idp: OidcProvider, browser: httpx.Client
-) -> None:
+def test_unverified_login_gets_email_verified_false(idp: OidcProvider, browser: httpx.Client) -> None:
     url, _, verifier = _authorization_request(idp)
     params = _callback_params(sign_in(browser, url, login="unverified+bob@acme.test"))
 
@@ -156,9 +142,7 @@ def test_postgres_server_creates_a_database_and_answers() -> None:
     with PostgresServer() as pg:
         pg.create_database("leadloop_test")
 
-        assert pg.url("leadloop_test") == (
-            f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/leadloop_test"
-        )
+        assert pg.url("leadloop_test") == (f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/leadloop_test")
         with psycopg.connect(pg.dsn("leadloop_test")) as connection:
             row = connection.execute("SELECT 1, current_database()").fetchone()
         assert row == (1, "leadloop_test")
