@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from leadloop_bot.errors import ValidationFailed
@@ -18,6 +17,7 @@ from storage import addresses as address_queries
 from storage import locations as location_queries
 from storage.audit import add_event
 from storage.models import AddressStatus, OutboundAddress
+from storage.rows import insert_unless_duplicate
 
 MAX_TEAM_MEMBERS = 50
 T = TypeVar("T")
@@ -113,12 +113,9 @@ async def add_address(
         team_member_ids=sorted(set(draft.team_member_ids)),
         status=AddressStatus.PENDING,
     )
-    try:
-        async with session.begin_nested():
-            session.add(address)
-    except IntegrityError as exc:
+    if not await insert_unless_duplicate(session=session, row=address):
         # Another admin added the same address a moment ago; the unique constraint caught it.
-        raise ValidationFailed({"email": f"{email} is already set up in this workspace."}) from exc
+        raise ValidationFailed({"email": f"{email} is already set up in this workspace."})
     add_event(
         session=session,
         workspace_id=workspace_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from leadloop_bot.errors import ValidationFailed
@@ -10,6 +9,7 @@ from leadloop_bot.text import clean_line
 from storage import locations as location_queries
 from storage.audit import add_event
 from storage.models import Location
+from storage.rows import insert_unless_duplicate
 
 
 async def add_location(
@@ -22,11 +22,8 @@ async def add_location(
     if await location_queries.get_location_by_name(session=session, workspace_id=workspace_id, name_key=key):
         raise ValidationFailed({"name": f"A location called “{clean}” already exists."})
     location = Location(workspace_id=workspace_id, name=clean, name_key=key, alert_channel_id=alert_channel_id)
-    try:
-        async with session.begin_nested():
-            session.add(location)
-    except IntegrityError as exc:
-        raise ValidationFailed({"name": f"A location called “{clean}” already exists."}) from exc
+    if not await insert_unless_duplicate(session=session, row=location):
+        raise ValidationFailed({"name": f"A location called “{clean}” already exists."})
     add_event(
         session=session,
         workspace_id=workspace_id,

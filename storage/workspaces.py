@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Workspace
+from storage.rows import insert_unless_duplicate
 
 
 async def ensure_workspace(*, session: AsyncSession, workspace_id: str, name: str = "") -> Workspace:
@@ -14,12 +14,9 @@ async def ensure_workspace(*, session: AsyncSession, workspace_id: str, name: st
     if existing is not None:
         return existing
     workspace = Workspace(id=workspace_id, name=name)
-    try:
-        async with session.begin_nested():
-            session.add(workspace)
-    except IntegrityError:
-        # Another request created it between our read and write.
-        found = await session.get(Workspace, workspace_id)
-        assert found is not None
-        return found
-    return workspace
+    if await insert_unless_duplicate(session=session, row=workspace):
+        return workspace
+    # Another request created it between our read and write.
+    found = await session.get(Workspace, workspace_id)
+    assert found is not None
+    return found
