@@ -41,7 +41,7 @@ from storage import addresses as address_queries
 from storage import connections
 from storage.audit import add_event
 from storage.db import Database
-from storage.models import AddressStatus, Credential, OAuthAttempt, OutboundAddress, utcnow
+from storage.models import AddressStatus, Credential, OAuthAttempt, OutboundAddress, new_id, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,9 @@ class ConnectFlow:
             await spend_link(session=session, link=resolved.link)
             state, verifier, nonce = random_token(), random_token(48), random_token(16)
             browser_secret = browser_secret or random_token()
+            attempt_id = new_id()
             attempt = OAuthAttempt(
+                id=attempt_id,
                 workspace_id=resolved.address.workspace_id,
                 state_hash=digest(state),
                 browser_hash=digest(browser_secret),
@@ -111,10 +113,9 @@ class ConnectFlow:
                 provider=provider.key,
                 issuer=document["issuer"],
                 nonce=nonce,
-                code_verifier_ciphertext="",
+                code_verifier_ciphertext=self._keyring.encrypt({"verifier": verifier}, bound_to=attempt_id),
                 expires_at=utcnow() + STATE_LIFETIME,
             )
-            attempt.code_verifier_ciphertext = self._keyring.encrypt({"verifier": verifier}, bound_to=attempt.id)
             session.add(attempt)
             add_event(
                 session=session,
