@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -17,6 +18,7 @@ from handlers.slack.dm import send_connect_dm
 from leadloop_bot.addresses import AddressDraft, add_address
 from leadloop_bot.errors import ValidationFailed
 from leadloop_bot.links import issue_link
+from leadloop_bot.members import Member
 from leadloop_bot.services import Services
 from storage.models import OutboundAddress
 
@@ -28,12 +30,15 @@ def register(app: Any, services: Services) -> None:
     async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         actor = body["user"]["id"]
         workspace_id = body["team"]["id"]
-        if await admin_member(client, services, actor) is None:
-            # Re-checked here: an admin may have been demoted since the form opened.
+        draft = read_draft(body["view"]["state"]["values"])
+        # Both lookups are fresh (an admin may have been demoted since the form opened) and run
+        # together: the answer to a submission is due within Slack's 3 seconds.
+        admin, assignee = await asyncio.gather(
+            admin_member(client, services, actor), _lookup(SlackMemberDirectory(client), draft.assigned_user_id)
+        )
+        if admin is None:
             await ack(response_action="errors", errors={"email": NOT_ADMIN})
             return
-        draft = read_draft(body["view"]["state"]["values"])
-        assignee = await SlackMemberDirectory(client).lookup(draft.assigned_user_id) if draft.assigned_user_id else None
         try:
             async with services.db.session() as session:
                 address = await add_address(
@@ -52,6 +57,10 @@ def register(app: Any, services: Services) -> None:
         logger.info("address %s added by %s; asking %s to connect it", address.id, actor, address.assigned_user_id)
         problem = await send_connect_dm(client, services, address, services.signer.url_for(link))
         await confirm(client, actor, _origin_channel(body["view"]), address, problem)
+
+
+async def _lookup(directory: SlackMemberDirectory, user_id: str | None) -> Member | None:
+    return await directory.lookup(user_id) if user_id else None
 
 
 def read_draft(values: dict[str, Any]) -> AddressDraft:
