@@ -43,19 +43,26 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import httpx
-
 from bench.bare_app import NOOP_PATH
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.peers.postgres import PostgresServer
 from tests.support.slack_requests import SlackRequests, sign
-from tests.support.stack import ADMIN_ID, BOT_TOKEN, ROOT, SIGNING_SECRET, TEAM_ID, Stack, free_port
+from tests.support.stack import (
+    ADMIN_ID,
+    BOT_TOKEN,
+    ROOT,
+    SIGNING_SECRET,
+    TEAM_ID,
+    Stack,
+    free_port,
+    stop_process,
+    wait_healthy,
+)
 
 CONCURRENCY = 200
 WARMUP = 50
 HTTP_TIMEOUT_SECONDS = 30.0
 VIEWS_OPEN_TIMEOUT_SECONDS = 30.0
-START_TIMEOUT_SECONDS = 30.0
 POLL_SECONDS = 0.05
 ACK_P99_LIMIT_MS = 300.0
 RATIO_LIMIT = 1.5
@@ -129,29 +136,6 @@ class Result:
 
 
 # Targets
-
-
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not become healthy:\n{log_path.read_text()[-3000:]}")
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, inspect
 
 from tests.fakes.slack_api import FakeSlack
-from tests.support.stack import ROOT, free_port
+from tests.support.stack import ROOT, free_port, stop_process, wait_healthy
 
 
 def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -38,19 +37,10 @@ def running_bot(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tupl
         process = subprocess.Popen([sys.executable, "bot.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{env['PORT']}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.1)
+        wait_healthy(url, process, log_path)
         yield url, log_path
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)
 
 
 def test_with_no_configuration_the_bot_starts_and_says_what_to_configure(running_bot: tuple[str, Path]) -> None:

@@ -36,6 +36,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 30.0) -> None:
+    """Poll `/healthz` until the server answers 200; fail with its log if it exits or never gets there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become healthy:\n{log_path.read_text()[-3000:]}")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @dataclass
 class Stack:
     name: str
@@ -73,7 +97,7 @@ class Stack:
             provider.start()
             self.providers[key] = provider
         self.process = self._spawn()
-        self._wait_healthy()
+        wait_healthy(self.url, self.process, self.log_path)
         return self
 
     def env(self, **overrides: str) -> dict[str, str]:
@@ -108,32 +132,12 @@ class Stack:
             [sys.executable, str(ROOT / "bot.py")], cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT
         )
 
-    def _wait_healthy(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"bot.py exited with {self.process.returncode}:\n{self.log_path.read_text()[-3000:]}"
-                )
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"bot.py did not become healthy:\n{self.log_path.read_text()[-3000:]}")
-
     def requests(self) -> SlackRequests:
         return SlackRequests(app_url=self.url, signing_secret=SIGNING_SECRET, team_id=TEAM_ID, slack=self.slack)
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            stop_process(self.process)
         for provider in self.providers.values():
             provider.stop()
         self.slack.stop()
